@@ -1,0 +1,5 @@
+"""`python -m oldphoto ...` runs the command-line interface."""
+
+from oldphoto.cli import main
+
+main()

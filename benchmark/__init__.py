@@ -1,0 +1,1 @@
+"""oldphoto.benchmark: metrics, weights, the benchmark runner, leaderboard and speed benchmarks."""

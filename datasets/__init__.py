@@ -1,0 +1,1 @@
+"""oldphoto.datasets: image sources, paired dataset synthesis and torch datasets."""

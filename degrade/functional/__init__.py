@@ -1,0 +1,1 @@
+"""Pure degradation functions on uint8 arrays (numpy and OpenCV only)."""

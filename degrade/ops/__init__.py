@@ -1,0 +1,14 @@
+"""Degradation ops: one small class per family over the pure functions in ``degrade.functional``."""
+
+from .blur import DefocusBlur, GaussianBlur, MotionBlur
+from .compression import JpegCompression, Resample
+from .geometry import HorizontalFlip
+from .grain import FilmGrain
+from .noise import GaussianNoise, PoissonNoise, SaltPepperNoise, SpeckleNoise
+from .tone import BrightnessContrast, Fade, Grayscale, Sepia, UnevenExposure, Yellowing
+
+__all__ = [
+    "BrightnessContrast", "DefocusBlur", "Fade", "FilmGrain", "GaussianBlur", "GaussianNoise",
+    "Grayscale", "HorizontalFlip", "JpegCompression", "MotionBlur", "PoissonNoise", "Resample",
+    "SaltPepperNoise", "Sepia", "SpeckleNoise", "UnevenExposure", "Yellowing",
+]

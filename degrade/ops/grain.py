@@ -1,0 +1,37 @@
+"""Film grain op."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..compose import Op
+from ..functional.grain import film_grain
+from ..serialize import register
+
+SEED_MAX = 2**63
+
+
+@register
+@dataclass
+class FilmGrain(Op):
+    """Luminance-dependent, spatially correlated grain.
+
+    ``intensity``: std in grey levels at mid-grey (range); ``size``: grain size in pixels (range,
+    >= 1); ``monochrome``: one grain field for all channels.
+    """
+
+    intensity: tuple = (4.0, 16.0)
+    size: tuple = (1.0, 2.5)
+    monochrome: bool = True
+    p: float = 1.0
+
+    def validate(self):
+        self.range("intensity", 0.0)
+        self.range("size", 1.0)
+
+    def sample(self, rng, shape):
+        return {"intensity": rng.uniform(*self.intensity), "size": rng.uniform(*self.size),
+                "seed": int(rng.integers(SEED_MAX))}
+
+    def apply(self, image, params):
+        return film_grain(image, params["intensity"], params["size"], params["seed"], self.monochrome)

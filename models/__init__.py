@@ -1,0 +1,1 @@
+"""oldphoto.models: restoration models, a registry, and training."""
