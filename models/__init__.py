@@ -1,1 +1,12 @@
-"""oldphoto.models: restoration models, a registry, and training."""
+"""oldphoto.models: restoration models behind one registry, and their training.
+
+>>> from oldphoto import models
+>>> models.list_models()
+>>> restorer = models.create("classical")
+>>> restored = restorer.restore(image, mask)
+"""
+
+from .base import Restorer
+from .registry import create, describe, list_models, register_model
+
+__all__ = ["Restorer", "create", "describe", "list_models", "register_model"]
