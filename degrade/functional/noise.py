@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import add_float, to_uint8
+from ._util import add_float, standard_normal, to_uint8
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool = True) -> np.ndarray:
@@ -14,7 +14,7 @@ def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool
     """
     rng = np.random.default_rng(seed)
     shape = image.shape if per_channel or image.ndim == 2 else image.shape[:2]
-    noise = rng.standard_normal(shape, dtype=np.float32)
+    noise = standard_normal(rng, shape)
     noise *= np.float32(sigma)
     return add_float(image, noise)
 
@@ -22,7 +22,7 @@ def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool
 def speckle_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     """Multiplicative noise ``x + x * n``, ``n ~ N(0, sigma)``; ``sigma`` is relative (0-1)."""
     rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(image.shape, dtype=np.float32)
+    noise = standard_normal(rng, image.shape)
     noise *= np.float32(sigma)
     noise *= image
     return add_float(image, noise)

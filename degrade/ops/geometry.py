@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..compose import Op
@@ -19,7 +20,7 @@ class HorizontalFlip(Op):
     spatial = True
 
     def apply(self, image, params):
-        return np.ascontiguousarray(image[:, ::-1])
+        return cv2.flip(image, 1)
 
     def apply_to_mask(self, mask, params):
         return np.ascontiguousarray(mask[:, ::-1])

@@ -1,0 +1,100 @@
+"""`oldphoto bench degrade`: images/s on one thread for every op and preset, beside albumentations.
+
+Each registered op is timed alone (wrapped in a Pipeline with p=1), each preset as a whole, on a
+builtin photo resized to each size; the albumentations transform that does the same job (where one
+exists) is timed on the same image in the same run, and the ratio printed (>1: oldphoto faster).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import cv2
+from oldphoto import degrade
+from oldphoto.datasets.builtin import builtin_paths
+from oldphoto.datasets.imageio import read_rgb
+
+
+def albumentations_peers() -> dict[str, Callable]:
+    """Op or preset name -> factory of the albumentations transform doing the same job (p=1)."""
+    import albumentations as A
+
+    def bopbtl_code():
+        return A.Compose([
+            A.RandomOrder([
+                A.GaussianBlur(blur_limit=(3, 7), sigma_limit=(1, 5), p=0.7),
+                A.OneOf([A.GaussNoise(std_range=(5 / 255, 50 / 255), p=1),
+                         A.MultiplicativeNoise(multiplier=(0.8, 1.2), elementwise=True, p=1),
+                         A.SaltAndPepper(amount=(0, 0.01), salt_vs_pepper=(0.3, 0.8), p=1)], p=0.7),
+                A.Downscale(scale_range=(0.5, 1.0), interpolation_pair={"downscale": cv2.INTER_CUBIC,
+                                                                        "upscale": cv2.INTER_LINEAR}, p=0.7),
+                A.ImageCompression(quality_range=(40, 100), p=0.7)], n=4, p=1),
+            A.ToGray(p=0.1)], seed=0)
+
+    return {
+        "GaussianBlur": lambda: A.GaussianBlur(blur_limit=(3, 7), sigma_limit=(1, 5), p=1),
+        "DefocusBlur": lambda: A.Defocus(radius=(1, 4), p=1),
+        "MotionBlur": lambda: A.MotionBlur(blur_limit=(3, 15), p=1),
+        "GaussianNoise": lambda: A.GaussNoise(std_range=(5 / 255, 50 / 255), p=1),
+        "SpeckleNoise": lambda: A.MultiplicativeNoise(multiplier=(0.8, 1.2), elementwise=True, p=1),
+        "SaltPepperNoise": lambda: A.SaltAndPepper(amount=(0, 0.01), salt_vs_pepper=(0.3, 0.8), p=1),
+        "PoissonNoise": lambda: A.ShotNoise(scale_range=(0.005, 0.05), p=1),
+        "JpegCompression": lambda: A.ImageCompression(quality_range=(40, 100), p=1),
+        "Resample": lambda: A.Downscale(scale_range=(0.5, 1.0), p=1),
+        "Fade": lambda: A.ColorJitter(brightness=0, contrast=(0.6, 0.9), saturation=(0.3, 0.8), hue=0, p=1),
+        "Sepia": lambda: A.ToSepia(p=1),
+        "BrightnessContrast": lambda: A.RandomBrightnessContrast(p=1),
+        "Grayscale": lambda: A.ToGray(p=1),
+        "HorizontalFlip": lambda: A.HorizontalFlip(p=1),
+        "bopbtl-code": bopbtl_code,
+    }
+
+
+def _rate(fn: Callable[[int], object], n: int) -> float:
+    fn(0)
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i + 1)
+    return n / (time.perf_counter() - start)
+
+
+def _subjects() -> dict[str, degrade.Pipeline]:
+    subjects = {}
+    for name, cls in sorted(degrade.REGISTRY.items()):
+        if isinstance(cls, type) and issubclass(cls, degrade.Op):
+            op = degrade.from_dict({**cls().to_dict(), "p": 1.0})
+            subjects[name] = degrade.Pipeline([op])
+    for name in degrade.list_presets():
+        subjects[name] = degrade.preset(name)
+    return subjects
+
+
+def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None) -> Iterator[str]:
+    """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        photo = read_rgb(builtin_paths()["astronaut"])
+        peers = albumentations_peers()
+        subjects = _subjects()
+        unknown = sorted(set(names or ()) - set(subjects))
+        if unknown:
+            raise ValueError(f"bench degrade: unknown op/preset names {unknown}; known: {sorted(subjects)}")
+        yield "one thread (cv2.setNumThreads(1)); images/s; ratio = oldphoto / albumentations"
+        yield f"{'name':<22}{'size':>6}{'oldphoto':>11}{'albument.':>11}{'ratio':>8}"
+        for size in sizes:
+            image = cv2.resize(photo, (size, size), interpolation=cv2.INTER_AREA)
+            for name, pipe in subjects.items():
+                if names and name not in names:
+                    continue
+                ours = _rate(lambda i: pipe(image, seed=i), n)
+                if name in peers:
+                    peer = peers[name]()
+                    theirs = _rate(lambda i: peer(image=image), n)
+                    yield f"{name:<22}{size:>6}{ours:>11.1f}{theirs:>11.1f}{ours / theirs:>8.2f}"
+                else:
+                    yield f"{name:<22}{size:>6}{ours:>11.1f}{'-':>11}{'-':>8}"
+    finally:
+        cv2.setNumThreads(previous)
+
