@@ -15,7 +15,7 @@ from oldphoto.degrade.gallery import contact_sheet, pipeline_rows
 GALLERY_PHOTOS = ("astronaut", "chelsea", "coffee")
 
 
-def _gallery_images(names=GALLERY_PHOTOS, side: int = 384) -> dict:
+def _gallery_images(names=GALLERY_PHOTOS, side: int = 256) -> dict:
     paths = builtin_paths()
     images = {}
     for name in names:

@@ -9,10 +9,14 @@ from .compose import Pipeline
 
 
 def _tile(image: np.ndarray, size: int) -> np.ndarray:
+    """Centre ``size`` x ``size`` crop at 1:1 pixels when the image is big enough, else fit it in."""
     rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image[:, :, :3]
     if rgb.shape[2] == 1:
         rgb = np.repeat(rgb, 3, axis=2)
     h, w = rgb.shape[:2]
+    if h >= size and w >= size:
+        y, x = (h - size) // 2, (w - size) // 2
+        return np.ascontiguousarray(rgb[y:y + size, x:x + size])
     s = size / max(h, w)
     small = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     canvas = np.full((size, size, 3), 255, np.uint8)
