@@ -11,7 +11,12 @@ from collections.abc import Callable
 _FACTORIES: dict[str, Callable] = {}
 _DESCRIPTIONS: dict[str, str] = {}
 # Modules that register models when imported (one file or package per model family).
-FAMILY_MODULES: list[str] = []
+FAMILY_MODULES: list[str] = [
+    "oldphoto.models.baselines.input",
+    "oldphoto.models.baselines.classical",
+    "oldphoto.models.baselines.sequential",
+    "oldphoto.models.bopbtl",
+]
 
 
 def register_model(name: str, description: str = "") -> Callable:
@@ -28,20 +33,21 @@ def register_model(name: str, description: str = "") -> Callable:
     return wrap
 
 
-def _load_families() -> None:
+def load_families() -> None:
+    """Import every module in FAMILY_MODULES (each registers its models and trainers)."""
     for module in FAMILY_MODULES:
         importlib.import_module(module)
 
 
 def list_models() -> list[str]:
     """Names of every registered model, sorted."""
-    _load_families()
+    load_families()
     return sorted(_FACTORIES)
 
 
 def describe(name: str) -> str:
     """One-line description of model ``name``."""
-    _load_families()
+    load_families()
     return _DESCRIPTIONS.get(name, "")
 
 
@@ -50,7 +56,7 @@ def create(name: str, config=None, pretrained: bool = True, device: str = "auto"
 
     A missing checkpoint with ``pretrained=True`` is an error, never silently random weights.
     """
-    _load_families()
+    load_families()
     if name not in _FACTORIES:
         raise KeyError(f"unknown model {name!r}; registered: {sorted(_FACTORIES)}")
     return _FACTORIES[name](config=config, pretrained=pretrained, device=device)

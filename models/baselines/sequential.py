@@ -1,0 +1,103 @@
+"""``sequential``: a small learned DnCNN-style denoiser, then OpenCV Telea inpainting of the defect mask.
+
+The paper's "sequential" baseline chains single-purpose restorers; here the denoiser is trained on
+synthesized pairs (blur, noise, resampling, JPEG of the chosen preset) and the inpainting is
+classical. The network predicts the residual (degraded - clean) as in DnCNN; it has no batch norm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..configs import config_dict, make_config
+from ..learned import TorchRestorer
+from ..registry import register_model
+from ..training import Stage, TrainConfig, register_trainer
+from ..training.losses import l1_loss
+from ..weights import save_weights
+from .classical import inpaint_telea
+
+
+@dataclass
+class SequentialConfig:
+    """``width``: channels per hidden conv; ``depth``: conv layers (receptive field 2*depth+1 px);
+    ``inpaint_radius``: Telea radius in pixels; ``weights``: weight file (None = the shipped one)."""
+
+    width: int = 48
+    depth: int = 10
+    inpaint_radius: float = 5.0
+    weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.depth < 2 or self.inpaint_radius <= 0:
+            raise ValueError(f"need width >= 1, depth >= 2, inpaint_radius > 0 (got {self.width}, {self.depth}, {self.inpaint_radius})")
+
+
+class DnCNN(nn.Module):
+    """3x3 conv + ReLU stack predicting the degradation residual; output = input - residual."""
+
+    def __init__(self, width: int, depth: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1), nn.ReLU(inplace=True)]
+        for _ in range(depth - 2):
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True)]
+        layers.append(nn.Conv2d(width, 3, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - self.body(x)
+
+
+class SequentialRestorer(TorchRestorer):
+    name = "sequential"
+
+    def __init__(self, config: SequentialConfig, device: str = "auto") -> None:
+        super().__init__(DnCNN(config.width, config.depth), device)
+        self.config = config
+
+    def postprocess(self, restored: np.ndarray, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        return inpaint_telea(restored, mask, self.config.inpaint_radius)
+
+
+@register_model("sequential")
+def create_sequential(config=None, pretrained: bool = True, device: str = "auto") -> SequentialRestorer:
+    """Learned DnCNN-style denoiser, then OpenCV Telea inpainting of the defect mask."""
+    cfg = make_config(SequentialConfig, config, "sequential")
+    restorer = SequentialRestorer(cfg, device)
+    if pretrained:
+        restorer.load(cfg.weights)
+    return restorer
+
+
+@dataclass
+class SequentialTrainConfig(TrainConfig):
+    lr: float = 1e-3
+
+
+@register_trainer("sequential")
+class SequentialStage(Stage):
+    """Trains the denoiser with an L1 loss between its output and the clean image."""
+
+    model_config_cls = SequentialConfig
+    train_config_cls = SequentialTrainConfig
+
+    def build(self):
+        net = DnCNN(self.model_config.width, self.model_config.depth)
+        return {"denoiser": net}, {"denoiser": torch.optim.Adam(net.parameters(), lr=self.train_config.lr)}
+
+    def train_step(self, batch):
+        with self.autocast():
+            loss = l1_loss(self.nets["denoiser"](batch["degraded"]).float(), batch["clean"])
+        self.optimize(loss, "denoiser")
+        return {"l1": loss.item()}
+
+    def sample(self, batch):
+        return [batch["degraded"], self.modules["denoiser"](batch["degraded"]), batch["clean"]]
+
+    def export(self, path: Path, meta: dict) -> Path:
+        return save_weights(path, "sequential", config_dict(self.model_config), self.modules["denoiser"], meta)

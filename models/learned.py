@@ -1,0 +1,59 @@
+"""Base class for restorers backed by one torch network (padding, device, weight loading)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+from .base import Restorer
+from .tensors import count_parameters, crop_to, image_to_tensor, pad_to_multiple, resolve_device, tensor_to_image
+from .weights import load_weights, shipped_weights
+
+
+class TorchRestorer(Restorer):
+    """Runs ``self.network`` on one image: uint8 -> [0, 1] tensor, pad to ``multiple``, run, crop back.
+
+    Subclasses implement :meth:`run` (1x3xHxW in [0, 1], padded mask or None -> 1x3xHxW) and may
+    override :meth:`postprocess` for non-network steps on the uint8 result.
+    """
+
+    multiple: int = 1
+
+    def __init__(self, network: nn.Module, device: str = "auto") -> None:
+        self._device = resolve_device(device)
+        self.network = network.to(self._device).eval()
+        self.weights_meta: dict = {}
+
+    @property
+    def num_parameters(self) -> int:
+        return count_parameters(self.network)
+
+    @property
+    def device(self) -> str:
+        return str(self._device)
+
+    def load(self, weights: str | os.PathLike | None, variant: str = "small") -> None:
+        """Load ``weights`` (a path), or the shipped ``models/checkpoints/NAME-VARIANT.pt`` when None.
+
+        A missing or corrupt file is a :class:`~oldphoto.models.training.CheckpointError` naming it.
+        """
+        path = weights if weights is not None else shipped_weights(f"{self.name}-{variant}")
+        self.weights_meta = load_weights(self.network, self.name, path)
+
+    def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        return self.network(x)
+
+    def postprocess(self, restored: np.ndarray, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        return restored
+
+    def restore_one(self, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        x, size = pad_to_multiple(image_to_tensor(image, self._device), self.multiple)
+        m = None
+        if mask is not None:
+            m, _ = pad_to_multiple(torch.from_numpy(mask).to(self._device, torch.float32)[None, None], self.multiple)
+        with torch.inference_mode():
+            y = crop_to(self.run(x, m), size)
+        return self.postprocess(tensor_to_image(y), image, mask)

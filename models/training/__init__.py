@@ -1,0 +1,14 @@
+"""Training infrastructure shared by every trainable model family.
+
+A family subclasses :class:`Stage` for each stage, registers it with ``@register_trainer(name)``,
+and the shared :func:`train` loop (``oldphoto train NAME``) handles seeds, data order, mixed
+precision, DDP under ``torchrun``, progress, sample grids, checkpoints and exact resume.
+"""
+
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .loop import TrainResult, train
+from .registry import get_trainer, list_trainers, register_trainer
+from .stage import Stage, TrainConfig
+
+__all__ = ["CheckpointError", "Stage", "TrainConfig", "TrainResult", "get_trainer", "list_trainers",
+           "load_checkpoint", "register_trainer", "save_checkpoint", "train"]
