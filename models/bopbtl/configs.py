@@ -1,0 +1,116 @@
+"""Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths) and ``small``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Encoder/decoder of one domain. The latent has ``channels`` channels at 1/4 resolution."""
+
+    channels: int = 64
+    res_blocks: int = 4
+    variational: bool = True
+
+
+@dataclass(frozen=True)
+class MappingConfig:
+    """Latent translation Z_X -> Z_Y: conv widths up from the latent, ResBlocks, global branch."""
+
+    widths: tuple[int, ...] = (128, 256, 512, 512)
+    res_blocks: int = 6
+    global_branch: str = "patch-attention"
+    nonlocal_res_blocks: int = 3
+    patch_sizes: tuple[int, ...] = (8, 4, 2)
+    patch_max_masked: float = 0.6
+    patch_res_blocks: int = 5
+    attention_chunk_elements: int = 1 << 24
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """U-Net scratch detector: widths ``base * 2**level`` for levels 0..depth; sigmoid threshold."""
+
+    base_channels: int = 64
+    depth: int = 4
+    threshold: float = 0.4
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """PatchGAN discriminators (image: ``scales`` scales; latent: one scale)."""
+
+    channels: int = 64
+    layers: int = 3
+    scales: int = 2
+
+
+@dataclass(frozen=True)
+class BopbtlConfig:
+    """Every size of one bopbtl network; ``name`` selects the checkpoint file."""
+
+    name: str = "full"
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    mapping: MappingConfig = field(default_factory=MappingConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+
+    def __post_init__(self) -> None:
+        if self.mapping.global_branch not in GLOBAL_BRANCHES:
+            raise ValueError(f"global_branch {self.mapping.global_branch!r}: expected one of {GLOBAL_BRANCHES}")
+        if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
+            raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
+
+    def variant(self, global_branch: str, variational: bool) -> BopbtlConfig:
+        """This config with another global branch and VAE/plain-autoencoder choice."""
+        return dataclasses.replace(
+            self,
+            vae=dataclasses.replace(self.vae, variational=variational),
+            mapping=dataclasses.replace(self.mapping, global_branch=global_branch),
+        )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BopbtlConfig:
+        """Inverse of :meth:`to_dict` (lists become tuples again)."""
+        try:
+            mapping = dict(data["mapping"])
+            mapping["widths"] = tuple(mapping["widths"])
+            mapping["patch_sizes"] = tuple(mapping["patch_sizes"])
+            return cls(
+                name=data["name"],
+                vae=VAEConfig(**data["vae"]),
+                mapping=MappingConfig(**mapping),
+                detector=DetectorConfig(**data["detector"]),
+                discriminator=DiscriminatorConfig(**data["discriminator"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a bopbtl config: {exc}") from None
+
+
+FULL = BopbtlConfig()
+SMALL = BopbtlConfig(
+    name="small",
+    vae=VAEConfig(channels=64, res_blocks=2),
+    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1),
+    detector=DetectorConfig(base_channels=12, depth=4),
+    discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
+)
+CONFIGS = {"full": FULL, "small": SMALL}
+
+
+def get_config(config: str | BopbtlConfig | None = None) -> BopbtlConfig:
+    """A config by name (``"full"``, ``"small"``; None -> ``"small"``) or the given instance."""
+    if config is None:
+        return SMALL
+    if isinstance(config, BopbtlConfig):
+        return config
+    if isinstance(config, str) and config in CONFIGS:
+        return CONFIGS[config]
+    raise ValueError(f"bopbtl config {config!r}: expected one of {sorted(CONFIGS)} or a BopbtlConfig")

@@ -1,0 +1,132 @@
+"""The assembled bopbtl restorer and its registered names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..learned import TorchRestorer
+from ..registry import register_model
+from ..tensors import count_parameters, crop_to, image_to_tensor
+from .blocks import pad_to_fit
+from .configs import BopbtlConfig, get_config
+from .detector import ScratchDetector, rgb_to_grey
+from .mapping import Mapping
+from .vae import DOWNSAMPLING, VAE
+
+# Smallest padded side: the 7x7 stem reflects 3 pixels and latent convs reflect 1.
+MIN_SIZE = 8
+# Registered name -> (global branch, variational VAEs).
+VARIANTS = {
+    "bopbtl": ("patch-attention", True),
+    "bopbtl-pnl": ("partial-nonlocal", True),
+    "bopbtl-local": ("local", True),
+    "bopbtl-ae": ("patch-attention", False),
+}
+
+
+def latent_mask(mask: torch.Tensor) -> torch.Tensor:
+    """B x 1 x H x W pixel mask (H, W multiples of 4) -> latent mask: a cell is a hole if any of its
+    4 x 4 pixels is."""
+    return F.max_pool2d(mask, DOWNSAMPLING)
+
+
+class BopbtlNet(nn.Module):
+    """VAE1 (old photos), VAE2 (clean photos), mapping T and the scratch detector."""
+
+    def __init__(self, config: BopbtlConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.vae_old = VAE(config.vae)
+        self.vae_clean = VAE(config.vae)
+        self.mapping = Mapping(config.mapping, config.vae.channels)
+        self.detector = ScratchDetector(config.detector)
+
+    @property
+    def uses_mask(self) -> bool:
+        return self.mapping.uses_mask
+
+    def inference_modules(self) -> list[nn.Module]:
+        """The parts a restoration runs (the detector only for mask-aware branches)."""
+        parts = [self.vae_old.encoder, self.mapping, self.vae_clean.decoder]
+        return parts + [self.detector] if self.uses_mask else parts
+
+    def detect(self, image: torch.Tensor) -> torch.Tensor:
+        """Defect probability B x 1 x H x W in [0, 1] of RGB ``image`` in [0, 1]."""
+        return torch.sigmoid(self.detector(rgb_to_grey(image)))
+
+    def translate(self, image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Old photo -> clean photo, B x 3 x H x W in [0, 1], H and W multiples of 4.
+
+        ``mask`` (B x 1 x H x W, 1 = defect) reaches the global branch at latent resolution.
+        """
+        latent, _ = self.vae_old.encode(image)
+        mapped = self.mapping(latent, latent_mask(mask) if mask is not None else None)
+        return self.vae_clean.decode(mapped)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Restore RGB in [0, 1] of any size (padded to a multiple of 4, at least 8, cropped back)."""
+        padded, size = pad_to_fit(image, DOWNSAMPLING, MIN_SIZE)
+        padded_mask = pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None
+        return crop_to(self.translate(padded, padded_mask), size)
+
+
+class BopbtlRestorer(TorchRestorer):
+    """Detector (when no mask is given and scratch mode is on) -> VAE1 encoder -> mapping -> VAE2
+    decoder, on the whole image at its own size (padded by the network, cropped back)."""
+
+    needs_training = True
+
+    def __init__(self, name: str, net: BopbtlNet, device: str = "auto", scratches: bool = True) -> None:
+        super().__init__(net, device)
+        self.name = name
+        self.net = net
+        self.scratches = scratches
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(count_parameters(module) for module in self.net.inference_modules())
+
+    def detect_defects(self, image: np.ndarray) -> np.ndarray:
+        """Bool H x W defect mask of uint8 RGB ``image`` (probability above the config threshold)."""
+        with torch.inference_mode():
+            probability = self.net.detect(image_to_tensor(image, torch.device(self.device)))
+        return (probability[0, 0] > self.net.config.detector.threshold).cpu().numpy()
+
+    def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if mask is None and self.scratches and self.net.uses_mask:
+            mask = (self.net.detect(x) > self.net.config.detector.threshold).float()
+        return self.net(x, mask)
+
+
+def build(name: str, config=None, pretrained: bool | str | Path = True, device: str = "auto") -> BopbtlRestorer:
+    """Restorer ``name`` at ``config`` (``"small"`` by default, or ``"full"``, or a BopbtlConfig).
+
+    ``pretrained``: True loads ``models/checkpoints/<name>-<config>.pt``, a path loads that file (a
+    missing or unfitting file is a CheckpointError naming it), False keeps the random initialisation.
+    """
+    branch, variational = VARIANTS[name]
+    net = BopbtlNet(get_config(config).variant(branch, variational))
+    restorer = BopbtlRestorer(name, net, device)
+    if pretrained is True:
+        restorer.load(None, variant=net.config.name)
+    elif pretrained:
+        restorer.load(pretrained)
+    return restorer
+
+
+def _register(name: str, description: str) -> None:
+    def factory(config=None, pretrained=True, device="auto"):
+        return build(name, config, pretrained, device)
+
+    register_model(name, description)(factory)
+
+
+_register("bopbtl", "Latent translation with VAEs and multi-scale patch attention (TPAMI)")
+_register("bopbtl-pnl", "Latent translation with VAEs and the partial nonlocal block (CVPR)")
+_register("bopbtl-local", "Latent translation with VAEs, local ResBlocks only (no global branch)")
+_register("bopbtl-ae", "Patch-attention mapping between plain autoencoders (latent ablation)")
