@@ -1,36 +1,134 @@
-"""Image reading and atomic writing."""
+"""Robust image reading and atomic writing.
+
+:func:`read_rgb` turns whatever a photo collection holds into uint8 RGB HxWx3, or raises
+:class:`ImageReadError` naming the file and the reason:
+
+- EXIF orientation is applied (the pixels come out the way a viewer shows them);
+- 16-bit samples are reduced to their high byte (``v >> 8``, as Pillow does for 16-bit RGB);
+- grey, palette, CMYK (Adobe inverted JPEGs included), YCbCr and LAB are converted to RGB;
+- alpha (RGBA, LA, palettes with transparency) is composited over white;
+- truncated or corrupt files, non-images and images over ``max_pixels`` (decompression bombs,
+  checked from the header before any pixel is decoded) raise ImageReadError.
+
+Writes go through a temp file in the destination folder and an atomic rename.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 2**27  # 134 Mpx; Pillow itself refuses over 2 * Image.MAX_IMAGE_PIXELS (179 Mpx)
+# PNG encoder settings, fixed so output bytes never drift: zlib level 1 with Huffman-only coding after
+# the 'up' row filter is about 2.5x faster than OpenCV's defaults at the same file size on photos.
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
+              cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+# Stored (uncompressed deflate blocks, no row filter): about 10x faster again, about 1.5x larger files.
+PNG_STORED_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
 
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message names the file and the reason."""
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as uint8 RGB HxWx3 (grey files are expanded to three channels)."""
-    path = Path(path)
-    data = np.fromfile(path, np.uint8) if path.is_file() else None
-    if data is None:
+def _open(path: Path, max_pixels: int, data: bytes | None = None) -> Image.Image:
+    """Open ``path`` (or its already-read ``data``) lazily, header only, and check the pixel limit."""
+    if data is None and not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageReadError(f"{path}: not a readable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path if data is None else io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{path}: not an image (unrecognised or empty file)") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"{path}: decompression bomb ({exc})") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot open ({exc})") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise ImageReadError(f"{path}: decompression bomb: {width}x{height} = {width * height} pixels "
+                             f"exceeds the limit of {max_pixels}")
+    if width < 1 or height < 1:
+        image.close()
+        raise ImageReadError(f"{path}: empty image ({width}x{height})")
+    return image
+
+
+def image_size(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) in pixels as displayed (EXIF rotation applied), read from the header only."""
+    path = Path(path)
+    with _open(path, max_pixels) as image:
+        width, height = image.size
+        try:
+            orientation = image.getexif().get(0x0112, 1)
+        except Exception:  # a malformed EXIF block must not hide the size
+            orientation = 1
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _to_rgb(path: Path, image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        values = np.asarray(image)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise ImageReadError(f"{path}: integer samples outside 0..65535 are not supported")
+        grey = (values.astype(np.uint32) >> 8).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode == "F":
+        raise ImageReadError(f"{path}: floating-point images are not supported")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode in ("P", "L", "RGB") and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+
+
+def read_rgb(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
+             data: bytes | None = None) -> np.ndarray:
+    """Read an image file as a new, writable uint8 RGB HxWx3 array (see the module notes).
+
+    ``max_pixels``: largest width*height accepted; bigger images raise ImageReadError.
+    ``data``: the file's bytes when already read (decoded instead of re-reading ``path``).
+    """
+    path = Path(path)
+    with _open(path, max_pixels, data) as image:
+        try:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            rgb = _to_rgb(path, upright)
+        except ImageReadError:
+            raise
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageReadError(f"{path}: truncated or corrupt ({exc})") from None
+    return rgb if rgb.flags.writeable else rgb.copy()
+
+
+def encode_png(image: np.ndarray, stored: bool = False) -> bytes:
+    """PNG bytes of a uint8 RGB HxWx3 or grey HxW array (OpenCV, ``PNG_PARAMS`` or ``PNG_STORED_PARAMS``)."""
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
+    ok, buf = cv2.imencode(".png", src, PNG_STORED_PARAMS if stored else PNG_PARAMS)
+    if not ok:
+        raise ValueError(f"cannot encode a {image.dtype} {image.shape} array as PNG")
+    return buf.tobytes()
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
     """Write ``image`` (uint8 RGB HxWx3 or grey HxW) atomically: temp file in the folder, then rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ext = path.suffix or ".png"
+    ext = path.suffix.lower() or ".png"
+    if ext == ".png":
+        write_bytes(path, encode_png(image))
+        return
     src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
     ok, buf = cv2.imencode(ext, src)
     if not ok:

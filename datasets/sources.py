@@ -1,0 +1,158 @@
+"""Image sources: where the clean photos of a dataset come from.
+
+A source is a sorted list of :class:`SourceItem` (a stable id and a file path). Ids are stable
+across machines (a name or a root-relative path), so per-sample seeds derived from them are too.
+Sources only ever read their files.
+
+Kinds: ``builtin`` (photos shipped in the scikit-image / matplotlib wheels), ``folder``
+(recursive), ``voc`` (Pascal VOC 2012), ``div2k``, ``ffhq`` and ``real`` (unpaired real old
+photos: no clean target exists).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .builtin import builtin_paths
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+SOURCE_KINDS = ("builtin", "folder", "voc", "div2k", "ffhq", "real")
+VOC_SPLITS = ("train", "val", "trainval")
+DIV2K_FOLDERS = {"train": "DIV2K_train_HR", "val": "DIV2K_valid_HR"}
+FFHQ_TRAIN_COUNT = 60000  # FFHQ metadata: images 00000-59999 are 'training', 60000-69999 'validation'
+
+
+class SourceError(ValueError):
+    """A source's root, layout or split is wrong; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One source photo: ``id`` (stable, filesystem-safe, no '/') and its ``path``."""
+
+    id: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Source:
+    """A named, sorted list of photos. ``paired`` is False for real photos (no clean target)."""
+
+    kind: str
+    root: Path | None
+    split: str | None
+    items: tuple[SourceItem, ...]
+    paired: bool = True
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def describe(self) -> dict:
+        """JSON-serialisable identity of the source (kind, root, split)."""
+        return {"kind": self.kind, "root": str(self.root) if self.root else None, "split": self.split}
+
+
+def list_images(root: Path) -> list[Path]:
+    """Image files under ``root`` (recursive, hidden files and folders skipped), sorted."""
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def _relative_items(root: Path, files: list[Path]) -> tuple[SourceItem, ...]:
+    """Ids from root-relative paths ('/' becomes '__'); the suffix is kept only where stems clash."""
+    stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
+    clashes = {stem for stem, count in Counter(stems).items() if count > 1}
+    items = []
+    for path, stem in zip(files, stems):
+        name = f"{stem}{path.suffix.replace('.', '_')}" if stem in clashes else stem
+        items.append(SourceItem(name.replace("/", "__"), path))
+    return tuple(sorted(items, key=lambda item: item.id))
+
+
+def _need_dir(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        raise SourceError(f"{path}: {what} not found")
+    return path
+
+
+def voc_year_dir(root: Path) -> Path:
+    """The ``VOC2012`` folder, given the root at any of its three levels."""
+    for candidate in (root, root / "VOC2012", root / "VOCdevkit" / "VOC2012"):
+        if (candidate / "JPEGImages").is_dir():
+            return candidate
+    raise SourceError(f"{root}: no Pascal VOC layout; expected DIR/VOCdevkit/VOC2012/JPEGImages with "
+                      "--root DIR, DIR/VOCdevkit or DIR/VOCdevkit/VOC2012")
+
+
+def _voc(root: Path, split: str | None) -> tuple[SourceItem, ...]:
+    year = voc_year_dir(root)
+    images = year / "JPEGImages"
+    if split is None:
+        return _relative_items(images, [p for p in list_images(images) if p.parent == images])
+    if split not in VOC_SPLITS:
+        raise SourceError(f"voc: unknown split {split!r}; choose one of {', '.join(VOC_SPLITS)}")
+    listing = year / "ImageSets" / "Main" / f"{split}.txt"
+    if not listing.is_file():
+        raise SourceError(f"{listing}: split file not found")
+    ids = sorted({line.split()[0] for line in listing.read_text().splitlines() if line.strip()})
+    missing = [i for i in ids if not (images / f"{i}.jpg").is_file()]
+    if missing:
+        raise SourceError(f"{listing}: {len(missing)} listed image(s) missing from {images}, "
+                          f"e.g. {missing[0]}.jpg")
+    return tuple(SourceItem(i, images / f"{i}.jpg") for i in ids)
+
+
+def _div2k(root: Path, split: str | None) -> tuple[SourceItem, ...]:
+    if split is not None and split not in DIV2K_FOLDERS:
+        raise SourceError(f"div2k: unknown split {split!r}; choose train or val")
+    wanted = [split] if split else list(DIV2K_FOLDERS)
+    folders = [root / DIV2K_FOLDERS[s] for s in wanted if (root / DIV2K_FOLDERS[s]).is_dir()]
+    if not folders or (split and len(folders) != 1):
+        names = " and/or ".join(DIV2K_FOLDERS[s] for s in wanted)
+        raise SourceError(f"{root}: no DIV2K layout; expected {names} inside --root")
+    items: list[SourceItem] = []
+    for folder in folders:
+        items += _relative_items(folder, [p for p in list_images(folder) if p.parent == folder])
+    return tuple(sorted(items, key=lambda item: item.id))
+
+
+def _ffhq(root: Path, split: str | None) -> tuple[SourceItem, ...]:
+    images = root if root.name == "images1024x1024" else root / "images1024x1024"
+    _need_dir(images, "FFHQ folder images1024x1024 (expected images1024x1024/NNNNN/NNNNN.png)")
+    files = sorted(images.glob("*/*.png"))
+    if split not in (None, "train", "val"):
+        raise SourceError(f"ffhq: unknown split {split!r}; choose train or val")
+    items = []
+    for path in files:
+        if not path.stem.isdigit():
+            continue
+        is_train = int(path.stem) < FFHQ_TRAIN_COUNT
+        if split is None or (split == "train") == is_train:
+            items.append(SourceItem(path.stem, path))
+    return tuple(sorted(items, key=lambda item: item.id))
+
+
+def make_source(kind: str, root: str | Path | None = None, split: str | None = None) -> Source:
+    """Build a source of ``kind`` (one of SOURCE_KINDS); ``root`` is required except for builtin.
+
+    ``split``: voc train/val/trainval (from ImageSets/Main), div2k and ffhq train/val; None = all.
+    """
+    if kind not in SOURCE_KINDS:
+        raise SourceError(f"unknown source {kind!r}; choose one of {', '.join(SOURCE_KINDS)}")
+    if kind == "builtin":
+        if root is not None or split is not None:
+            raise SourceError("builtin: takes no --root and no --split")
+        items = tuple(SourceItem(name, path) for name, path in builtin_paths().items())
+        return Source(kind, None, None, items)
+    if root is None:
+        raise SourceError(f"{kind}: --root is required")
+    root_path = _need_dir(Path(root).expanduser().resolve(), f"{kind} root folder")
+    if kind in ("folder", "real"):
+        if split is not None:
+            raise SourceError(f"{kind}: takes no --split")
+        items = _relative_items(root_path, list_images(root_path))
+    else:
+        items = {"voc": _voc, "div2k": _div2k, "ffhq": _ffhq}[kind](root_path, split)
+    return Source(kind, root_path, split, items, paired=kind != "real")

@@ -1,0 +1,90 @@
+"""Robust reading: EXIF orientation, 16-bit, grey, alpha, CMYK, broken files, bombs; atomic writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from oldphoto.datasets.imageio import ImageReadError, encode_png, image_size, read_rgb, write_bytes, write_image
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    pixels = np.zeros((20, 40, 3), np.uint8)
+    pixels[:, :10] = 255  # white band on the left of the stored image
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise for display
+    Image.fromarray(pixels).save(tmp_path / "r.jpg", exif=exif, quality=100)
+    image = read_rgb(tmp_path / "r.jpg")
+    assert image.shape == (40, 20, 3)
+    assert image_size(tmp_path / "r.jpg") == (20, 40)
+    assert image[:8].mean() > 200 and image[-8:].mean() < 50  # the band is now on top
+
+
+def test_16bit_grey_png_uses_the_high_byte(tmp_path):
+    values = np.array([[0, 255, 256, 65535]], np.uint16).repeat(4, axis=0)
+    Image.fromarray(values).save(tmp_path / "g16.png")
+    image = read_rgb(tmp_path / "g16.png")
+    assert image.dtype == np.uint8 and image.shape == (4, 4, 3)
+    assert image[0, :, 0].tolist() == [0, 0, 1, 255]
+
+
+def test_grey_and_palette_become_rgb(tmp_path):
+    Image.fromarray(np.full((5, 6), 77, np.uint8)).save(tmp_path / "g.png")
+    Image.fromarray(np.full((5, 6, 3), 30, np.uint8)).convert("P").save(tmp_path / "p.png")
+    assert np.all(read_rgb(tmp_path / "g.png") == 77)
+    assert read_rgb(tmp_path / "p.png").shape == (5, 6, 3)
+
+
+def test_rgba_is_composited_over_white(tmp_path):
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[:, :2, 3] = 255  # left half opaque red-ish, right half fully transparent
+    rgba[:, 3, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    image = read_rgb(tmp_path / "a.png")
+    assert image[0, 0].tolist() == [200, 0, 0]
+    assert image[0, 3].tolist() == [255, 255, 255]
+
+
+def test_cmyk_jpeg_is_converted(tmp_path):
+    cmyk = np.zeros((16, 16, 4), np.uint8)
+    cmyk[..., 1] = 255  # full magenta, no black
+    Image.fromarray(cmyk, "CMYK").save(tmp_path / "c.jpg", quality=100)
+    r, g, b = read_rgb(tmp_path / "c.jpg")[8, 8].astype(int)
+    assert r > 200 and g < 60 and b > 200
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "not an image"), (b"hello, I am text", "not an image"), (None, "truncated or corrupt")])
+def test_broken_files_raise_with_file_and_reason(tmp_path, content, reason):
+    path = tmp_path / "bad.png"
+    if content is None:
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(path)
+        content = path.read_bytes()[:400]
+    path.write_bytes(content)
+    with pytest.raises(ImageReadError, match=reason) as info:
+        read_rgb(path)
+    assert str(path) in str(info.value)
+
+
+def test_pixel_limit_stops_bombs_before_decoding(tmp_path):
+    Image.new("L", (300, 200)).save(tmp_path / "big.png")
+    with pytest.raises(ImageReadError, match="decompression bomb: 300x200 = 60000 pixels"):
+        read_rgb(tmp_path / "big.png", max_pixels=59999)
+    assert read_rgb(tmp_path / "big.png", max_pixels=60000).shape == (200, 300, 3)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_rgb(tmp_path / "nope.png")
+
+
+def test_writes_are_atomic_and_lossless(tmp_path):
+    image = np.random.default_rng(1).integers(0, 256, (9, 7, 3), np.uint8)
+    write_image(tmp_path / "x" / "a.png", image)
+    assert np.array_equal(read_rgb(tmp_path / "x" / "a.png"), image)
+    for stored in (False, True):
+        write_bytes(tmp_path / "b.png", encode_png(image, stored=stored))
+        assert np.array_equal(read_rgb(tmp_path / "b.png"), image)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["a.png", "b.png"]
