@@ -138,3 +138,48 @@ def bench_degrade_cmd(sizes, n, only) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- models and training (issue 6) ----------------------------------------------------------------
+
+@main.command("models")
+def models_cmd() -> None:
+    """List every registered model: parameters, whether it needs a mask / training, description."""
+    from oldphoto import models
+
+    rows = [models.model_info(name) for name in models.list_models()]
+    width = max(len(r["name"]) for r in rows)
+    click.echo(f"{'model':<{width}}  {'parameters':>10}  mask  training  description")
+    for r in rows:
+        click.echo(f"{r['name']:<{width}}  {r['parameters']:>10,}  {'yes' if r['needs_mask'] else 'no':<4}  "
+                   f"{'yes' if r['needs_training'] else 'no':<8}  {r['description']}")
+
+
+@main.command("train")
+@click.argument("name", metavar="MODEL")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False), help="Folder written by `oldphoto synthesize`.")
+@click.option("--source", default=None, help="`builtin` or a folder of clean photos, degraded on the fly.")
+@click.option("--config", "config_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="YAML/JSON with sections `model` and `train` (defaults when omitted).")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Run folder [default: runs/MODEL].")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
+@click.option("--steps", default=None, type=click.IntRange(min=1), help="Total steps (overrides the config).")
+@click.option("--seed", default=None, type=click.IntRange(min=0), help="Run seed [default: 0; on resume, the stored one].")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
+def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device) -> None:
+    """Train MODEL (a registered trainer, e.g. sequential, pix2pix); writes checkpoint.pt, log.jsonl,
+    samples/*.png and weights.pt into the run folder. Launch with `torchrun` for several processes."""
+    from oldphoto.models.training import CheckpointError, list_trainers, train_from_config
+
+    if name not in list_trainers():
+        raise click.BadParameter(f"no trainer {name!r}; available: {', '.join(list_trainers())}", param_hint="MODEL")
+    out = Path(out_dir) if out_dir else Path("runs") / name
+    try:
+        result = train_from_config(name, config_file, out, data_dir=data_dir, source=source, resume=resume,
+                                   steps=steps, seed=seed, device=device)
+    except (CheckpointError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in result.losses.items())
+    click.echo(f"trained {name} to step {result.step} in {result.seconds:.0f} s ({losses}); run folder {result.out}")
+    if result.weights:
+        click.echo(f"inference weights: {result.weights}")

@@ -7,6 +7,6 @@
 """
 
 from .base import Restorer
-from .registry import create, describe, list_models, register_model
+from .registry import create, describe, list_models, model_info, register_model
 
-__all__ = ["Restorer", "create", "describe", "list_models", "register_model"]
+__all__ = ["Restorer", "create", "describe", "list_models", "model_info", "register_model"]

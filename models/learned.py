@@ -54,6 +54,6 @@ class TorchRestorer(Restorer):
         m = None
         if mask is not None:
             m, _ = pad_to_multiple(torch.from_numpy(mask).to(self._device, torch.float32)[None, None], self.multiple)
-        with torch.inference_mode():
+        with torch.no_grad():
             y = crop_to(self.run(x, m), size)
         return self.postprocess(tensor_to_image(y), image, mask)

@@ -15,6 +15,8 @@ FAMILY_MODULES: list[str] = [
     "oldphoto.models.baselines.input",
     "oldphoto.models.baselines.classical",
     "oldphoto.models.baselines.sequential",
+    "oldphoto.models.baselines.dip",
+    "oldphoto.models.baselines.pix2pix",
     "oldphoto.models.bopbtl",
 ]
 
@@ -60,3 +62,11 @@ def create(name: str, config=None, pretrained: bool = True, device: str = "auto"
     if name not in _FACTORIES:
         raise KeyError(f"unknown model {name!r}; registered: {sorted(_FACTORIES)}")
     return _FACTORIES[name](config=config, pretrained=pretrained, device=device)
+
+
+def model_info(name: str) -> dict:
+    """Name, parameter count, needs-mask / needs-training flags and description of model ``name``
+    (built with ``pretrained=False`` on the CPU, so no weights are needed)."""
+    restorer = create(name, pretrained=False, device="cpu")
+    return {"name": name, "parameters": restorer.num_parameters, "needs_mask": restorer.needs_mask,
+            "needs_training": restorer.needs_training, "description": describe(name)}

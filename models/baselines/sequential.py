@@ -55,6 +55,7 @@ class DnCNN(nn.Module):
 
 class SequentialRestorer(TorchRestorer):
     name = "sequential"
+    needs_training = True
 
     def __init__(self, config: SequentialConfig, device: str = "auto") -> None:
         super().__init__(DnCNN(config.width, config.depth), device)

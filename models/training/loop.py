@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from . import distributed
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .registry import get_trainer
 from .sampling import StepBatchSampler
-from .stage import Stage
+from .stage import Stage, TrainConfig
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = "oldphoto-training/1"
@@ -106,11 +107,14 @@ def _resolve_configs(stage_cls: type, out: Path, resume: bool, model_config, tra
     return stored_model, replace(stored_train, steps=int(target)), int(payload["seed"]), payload
 
 
-def train(name: str, dataset: Dataset, out: str | Path, model_config=None, train_config=None,
+def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], out: str | Path, model_config=None, train_config=None,
           seed: int | None = None, device: str = "auto", resume: bool = False, steps: int | None = None,
           progress: bool = True) -> TrainResult:
-    """Train stage ``name`` on ``dataset`` (items: dicts of CHW float tensors in [0, 1],
-    ``degraded``, ``clean`` and optional ``mask``), writing the run folder ``out``.
+    """Train stage ``name`` on ``dataset``, writing the run folder ``out``.
+
+    ``dataset`` items are dicts of CHW float tensors in [0, 1]: ``degraded``, ``clean`` and
+    optionally ``mask`` (1xHxW) or ``masks`` (KxHxW, last = union of defects); or ``dataset`` is a
+    function ``(train_config, seed) -> Dataset``, called once the (possibly resumed) config is known.
 
     ``resume=True`` continues from ``out/checkpoint.pt`` with its configs and seed (only the
     number of steps may change) and gives the same weights as an uninterrupted run. ``steps``
@@ -136,6 +140,8 @@ def train(name: str, dataset: Dataset, out: str | Path, model_config=None, train
                                           f"resume with the same number (now {info.world_size})")
                 _set_rng_state(stage, payload["rng"][info.rank])
                 start = int(payload["step"])
+            if not isinstance(dataset, Dataset):
+                dataset = dataset(train_cfg, seed)
             return _run(stage, dataset, out, model_cfg, train_cfg, seed, start, info, progress)
     finally:
         distributed.teardown(info)

@@ -50,18 +50,41 @@ def feature_matching_loss(fake_features: Sequence[torch.Tensor], real_features: 
     return sum(F.l1_loss(f, r.detach()) for f, r in zip(fake_features, real_features)) / len(fake_features)
 
 
-def vgg16_features(weights: str | os.PathLike | dict, last_layer: int = VGG16_RELU_LAYERS[-1]) -> nn.Sequential:
-    """torchvision's VGG16 ``features`` up to ``last_layer`` with ImageNet weights from a state dict.
+# torchvision ``vgg16().features`` index of each of the 13 convolutions, in order.
+VGG16_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
 
-    ``weights`` is a path to a file holding the ``features`` state dict (keys ``"0.weight"``, ...;
-    either the dict itself or under ``"state_dict"``) or the dict itself. Layers past
-    ``last_layer`` are dropped and their keys ignored.
+
+def lpips_vgg16_state_dict() -> dict[str, torch.Tensor]:
+    """The converted LPIPS VGG16 backbone (ImageNet weights) from the oldphoto weights cache,
+    keyed like torchvision's ``vgg16().features`` (``"0.weight"``, ...).
+
+    Raises the cache's ``WeightsError`` (saying to run ``oldphoto weights fetch``) when absent.
+    """
+    from oldphoto.benchmark.weights import load_npz
+
+    arrays = load_npz("lpips-vgg16")
+    state = {}
+    for k, index in enumerate(VGG16_CONV_INDICES):
+        state[f"{index}.weight"] = torch.from_numpy(arrays[f"conv{k}.weight"])
+        state[f"{index}.bias"] = torch.from_numpy(arrays[f"conv{k}.bias"])
+    return state
+
+
+def vgg16_features(weights: str | os.PathLike | dict | None = None, last_layer: int = VGG16_RELU_LAYERS[-1]) -> nn.Sequential:
+    """torchvision's VGG16 ``features`` up to ``last_layer`` with ImageNet weights.
+
+    ``weights``: None for the converted LPIPS VGG16 backbone in the oldphoto cache (see
+    :func:`lpips_vgg16_state_dict`), a path to a file holding a ``features`` state dict (keys
+    ``"0.weight"``, ...; the dict itself or under ``"state_dict"``), or the dict itself. Layers
+    past ``last_layer`` are dropped and their keys ignored.
     """
     from torchvision.models import vgg16
 
     features = vgg16(weights=None).features[: last_layer + 1]
-    source = weights if isinstance(weights, dict) else "VGG16 weights"
-    if not isinstance(weights, dict):
+    source = "the oldphoto cache (lpips-vgg16)" if weights is None else "VGG16 weights"
+    if weights is None:
+        weights = lpips_vgg16_state_dict()
+    elif not isinstance(weights, dict):
         payload = load_checkpoint(weights)
         weights, source = payload.get("state_dict", payload), weights
     wanted = set(features.state_dict())

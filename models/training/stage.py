@@ -18,7 +18,8 @@ from . import distributed
 class TrainConfig:
     """Options of the shared loop; a stage may subclass it to add its loss weights.
 
-    ``crop``: training crop side in pixels. ``preset``: degradation preset for on-the-fly data.
+    ``crop``: training crop side in pixels. ``preset``: degradation preset for on-the-fly data;
+    ``per_image``: on-the-fly samples per source photo (distinct crops and degradations).
     ``amp``: mixed precision (float16 autocast + gradient scaling), used on CUDA only.
     ``*_every``: intervals in steps (``checkpoint_every``/``sample_every`` 0 = only at the end).
     """
@@ -28,6 +29,7 @@ class TrainConfig:
     lr: float = 2e-4
     crop: int = 96
     preset: str = "bopbtl-code"
+    per_image: int = 64
     num_workers: int = 0
     log_every: int = 10
     checkpoint_every: int = 500
@@ -36,7 +38,7 @@ class TrainConfig:
     amp: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "crop", "log_every", "samples"):
+        for name in ("steps", "batch_size", "crop", "per_image", "log_every", "samples"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("num_workers", "checkpoint_every", "sample_every"):
@@ -86,6 +88,23 @@ class Stage(ABC):
     @abstractmethod
     def sample(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         """Columns of the sample grid for ``batch``, each NxCxHxW in [0, 1] (e.g. input | output | target)."""
+
+    @classmethod
+    def make_dataset(cls, train_config: TrainConfig, seed: int, data_dir=None, source=None):
+        """The training set for ``oldphoto train`` (default: :func:`~.data.build_dataset`);
+        override for stages that need other data (e.g. real photos)."""
+        from .data import build_dataset
+
+        return build_dataset(train_config, seed, data_dir=data_dir, source=source)
+
+    @staticmethod
+    def defect_mask(batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """The union defect mask Nx1xHxW in {0, 1}: ``mask``, else the last channel of ``masks``, else None."""
+        if "mask" in batch:
+            return batch["mask"] if batch["mask"].ndim == 4 else batch["mask"][:, None]
+        if "masks" in batch:
+            return batch["masks"][:, -1:]
+        return None
 
     def export(self, path: Path, meta: dict) -> Path | None:
         """Write inference weights (what a restorer loads) to ``path``; None when the stage has none."""
