@@ -1,0 +1,458 @@
+"""Paired dataset synthesis: plan samples, run them (serially or in a process pool), write files.
+
+Every sample is a pure function of its task (source file, per-sample seed, crop size): it reads
+the file, hashes it, crops at a box drawn from the per-sample seed, degrades with the same seed,
+and writes ``clean/ID.png``, ``degraded/ID.png`` and ``masks/ID.png`` atomically. Per-sample
+seeds come from a stable hash of (seed, source id, sample index), never from processing order,
+so the output bytes do not depend on the worker count. Finished samples are journalled, so a
+killed run completes on rerun; the manifest is written once, in plan order, at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from oldphoto import __version__, degrade
+
+from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_rgb, write_bytes
+from .masks import MASK_BITS, encode_masks
+from .sources import Source, SourceError
+
+FORMAT = "oldphoto-dataset"
+FORMAT_VERSION = 1
+SUBDIRS = ("clean", "degraded", "masks")
+JOURNAL = ".synthesize-journal.jsonl"
+OUTPUT_NAMES = (*SUBDIRS, "manifest.csv", "skipped.csv", "dataset.json", JOURNAL)
+MANIFEST_COLUMNS = ("id", "source_id", "source_path", "source_sha256", "sample_index", "crop_x",
+                    "crop_y", "crop_w", "crop_h", "seed", "preset", "params")
+SKIPPED_COLUMNS = ("source_id", "source_path", "reason")
+CROP_STREAM = 0x43524F50  # SeedSequence spawn key of the crop-box generator (pipeline nodes use small keys)
+PHASES = ("read", "hash", "decode", "degrade", "encode", "write")
+
+
+class DatasetExistsError(FileExistsError):
+    """The output folder holds something other than this dataset (use force=True to replace it)."""
+
+
+def sample_seed(seed: int, source_id: str, index: int, epoch: int = 0) -> int:
+    """Per-sample seed in [0, 2**63): a SHA-256 of (seed, source id, sample index[, epoch]).
+
+    Stable across processes, machines and Python versions; epoch 0 is the seed ``synthesize`` uses.
+    """
+    key = f"oldphoto-sample\0{seed}\0{source_id}\0{index}" + (f"\0epoch={epoch}" if epoch else "")
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") >> 1
+
+
+def crop_box(seed: int, width: int, height: int, crop: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of a ``crop``-px square drawn uniformly from the sample's seed; 0 = whole image."""
+    if crop == 0:
+        return 0, 0, width, height
+    if crop > min(width, height):
+        raise ValueError(f"crop {crop} px does not fit a {width}x{height} image")
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(CROP_STREAM,)))
+    x = int(rng.integers(0, width - crop, endpoint=True))
+    y = int(rng.integers(0, height - crop, endpoint=True))
+    return x, y, crop, crop
+
+
+def make_pair(image: np.ndarray, pipeline: degrade.Pipeline, seed: int, crop: int):
+    """Crop ``image`` at the box drawn from ``seed`` and degrade it with ``seed``: (box, Result)."""
+    x, y, w, h = crop_box(seed, image.shape[1], image.shape[0], crop)
+    return (x, y, w, h), pipeline(np.ascontiguousarray(image[y:y + h, x:x + w]), seed=seed)
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    """Everything one sample depends on (besides the run's pipeline); picklable."""
+
+    id: str
+    source_id: str
+    source_path: str
+    sample_index: int
+    seed: int
+    crop: int
+    min_side: int
+    max_pixels: int
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What every sample of a run shares: the output folder and the pipeline (None = unpaired)."""
+
+    out: str
+    preset: str
+    pipeline: dict | None
+    png_stored: bool = False
+
+
+@dataclass
+class SampleOutcome:
+    """A manifest row (written sample) or a skip reason."""
+
+    task: SampleTask
+    row: dict | None = None
+    reason: str | None = None
+
+
+@dataclass
+class GroupOutcome:
+    """The outcomes of one photo's samples, plus worker seconds per phase (see PHASES)."""
+
+    outcomes: list[SampleOutcome]
+    seconds: dict = field(default_factory=dict)
+
+
+def run_samples(tasks: list[SampleTask], config: RunConfig, pipeline: degrade.Pipeline | None) -> GroupOutcome:
+    """Make and write samples of one source photo (read, hashed and decoded once for all of them).
+
+    Each sample's files depend on its own task only. Unreadable, too small or undegradable photos
+    give skip reasons instead of rows.
+    """
+    group = GroupOutcome([])
+    clock = time.perf_counter()
+
+    def tick(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        group.seconds[phase] = group.seconds.get(phase, 0.0) + now - clock
+        clock = now
+
+    def skip_all(reason: str) -> GroupOutcome:
+        group.outcomes = [SampleOutcome(task, reason=reason) for task in tasks]
+        return group
+
+    first = tasks[0]
+    path = Path(first.source_path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return skip_all(f"cannot read file ({exc.strerror or exc})")
+    tick("read")
+    sha = hashlib.sha256(data).hexdigest()
+    tick("hash")
+    try:
+        image = read_rgb(path, first.max_pixels, data=data)
+    except ImageReadError as exc:
+        return skip_all(str(exc).removeprefix(f"{path}: "))
+    tick("decode")
+    height, width = image.shape[:2]
+    if min(width, height) < first.min_side:
+        return skip_all(f"too small: {width}x{height}, a side is under {first.min_side} px")
+    for task in tasks:
+        group.outcomes.append(_make_sample(task, config, pipeline, image, sha, tick))
+    return group
+
+
+def _make_sample(task: SampleTask, config: RunConfig, pipeline: degrade.Pipeline | None, image: np.ndarray,
+                 sha: str, tick) -> SampleOutcome:
+    try:
+        if pipeline is None:
+            box = crop_box(task.seed, image.shape[1], image.shape[0], task.crop)
+            files = {"degraded": image[box[1]:box[1] + box[3], box[0]:box[0] + box[2]]}
+            params = {}
+        else:
+            box, res = make_pair(image, pipeline, task.seed, task.crop)
+            files = {"degraded": res.image, "clean": res.target,
+                     "masks": encode_masks(res.masks, res.image.shape[:2])}
+            params = res.params
+    except ValueError as exc:
+        return SampleOutcome(task, reason=f"degradation failed: {exc}")
+    tick("degrade")
+    encoded = {sub: encode_png(array, config.png_stored) for sub, array in files.items()}
+    tick("encode")
+    for sub, payload in encoded.items():
+        write_bytes(Path(config.out) / sub / f"{task.id}.png", payload)
+    tick("write")
+    return SampleOutcome(task, row={
+        "id": task.id, "source_id": task.source_id, "source_path": task.source_path, "source_sha256": sha,
+        "sample_index": task.sample_index, "crop_x": box[0], "crop_y": box[1], "crop_w": box[2],
+        "crop_h": box[3], "seed": task.seed, "preset": config.preset,
+        "params": json.dumps(params, separators=(",", ":"), sort_keys=True)})
+
+
+# --- the process pool: one pipeline per worker, built once from its dict form -----------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(config: RunConfig, barrier) -> None:
+    _WORKER["config"] = config
+    _WORKER["pipeline"] = degrade.Pipeline.from_dict(config.pipeline) if config.pipeline else None
+    barrier.wait(timeout=300)
+
+
+def _run_in_worker(tasks: list[SampleTask]) -> GroupOutcome:
+    return run_samples(tasks, _WORKER["config"], _WORKER["pipeline"])
+
+
+def _execute(groups: list[list[SampleTask]], config: RunConfig, workers: int, timing: dict):
+    """Yield group outcomes (in completion order); ``timing['startup_s']`` gets the pool start-up time."""
+    start = time.perf_counter()
+    if workers <= 1 or len(groups) <= 1:
+        pipeline = degrade.Pipeline.from_dict(config.pipeline) if config.pipeline else None
+        timing["startup_s"] = time.perf_counter() - start
+        for tasks in groups:
+            yield run_samples(tasks, config, pipeline)
+        return
+    context = multiprocessing.get_context("spawn")
+    workers = min(workers, len(groups))
+    barrier = context.Barrier(workers + 1)
+    with context.Pool(workers, initializer=_init_worker, initargs=(config, barrier)) as pool:
+        barrier.wait(timeout=300)
+        timing["startup_s"] = time.perf_counter() - start
+        chunk = max(1, min(8, len(groups) // (workers * 8)))
+        yield from pool.imap_unordered(_run_in_worker, groups, chunksize=chunk)
+
+
+# --- output folder: identity, journal, manifest -------------------------------------------------------
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _prepare_out(out: Path, arguments: dict, force: bool) -> dict | None:
+    """Check the folder may hold this dataset; return its previous dataset.json when resuming."""
+    if out.exists() and not out.is_dir():
+        raise DatasetExistsError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    previous = _read_json(out / "dataset.json")
+    if previous is not None and previous.get("arguments") == arguments:
+        return previous
+    if previous is not None:
+        old = previous.get("arguments", {})
+        differ = sorted(k for k in set(old) | set(arguments) if old.get(k) != arguments.get(k))
+        problem = f"holds a different dataset (differs in: {', '.join(differ) or 'format'})"
+    elif any(out.iterdir()):
+        problem = "is not empty and holds no oldphoto dataset"
+    else:
+        return None
+    if not force:
+        raise DatasetExistsError(f"{out}: {problem}; use --force to replace it, or another --out")
+    for name in OUTPUT_NAMES:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    return None
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Delete temp files a killed run left behind (``.NAME.*.tmp``, see write_bytes)."""
+    for folder in (out, *(out / sub for sub in SUBDIRS)):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink()
+
+
+def read_manifest(path: str | os.PathLike) -> list[dict]:
+    """Rows of a ``manifest.csv`` (or of the dataset folder holding one) as dicts of strings."""
+    path = Path(path)
+    path = path / "manifest.csv" if path.is_dir() else path
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _csv_bytes(columns: tuple[str, ...], rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _journal_rows(out: Path) -> dict[str, dict]:
+    """Rows of samples finished earlier: the journal of a killed run, or the manifest of a finished one."""
+    rows: dict[str, dict] = {}
+    if (out / "manifest.csv").is_file():
+        rows.update({r["id"]: r for r in read_manifest(out / "manifest.csv")})
+    if (out / JOURNAL).is_file():
+        for line in (out / JOURNAL).read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # the last line of a killed run may be cut short
+                continue
+            rows[row["id"]] = {k: str(v) for k, v in row.items()}
+    return rows
+
+
+def _files_present(out: Path, sample_id: str, paired: bool) -> bool:
+    subs = SUBDIRS if paired else ("degraded",)
+    return all((out / sub / f"{sample_id}.png").is_file() for sub in subs)
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    """What a run did. ``seconds``: per-phase worker seconds summed over the samples made this run."""
+
+    out: Path
+    planned: int
+    written: int
+    skipped: int
+    made: int
+    resumed: int
+    elapsed_s: float
+    startup_s: float
+    seconds: dict
+    skip_reasons: list
+
+    def lines(self) -> list[str]:
+        """A one-screen human summary."""
+        rate = self.made / max(self.elapsed_s - self.startup_s, 1e-9)
+        total = sum(self.seconds.values()) or 1.0
+        out = [f"dataset: {self.out}",
+               f"samples: {self.written} written of {self.planned} planned ({self.made} made now, "
+               f"{self.resumed} kept from an earlier run), {self.skipped} skipped",
+               f"time: {self.elapsed_s:.1f} s ({self.startup_s:.1f} s start-up), {rate:.1f} samples/s",
+               "worker time: " + ", ".join(f"{p} {100 * self.seconds.get(p, 0) / total:.0f}%" for p in PHASES)]
+        for reason, count in Counter(r.split(" (")[0] for r in self.skip_reasons).most_common(5):
+            out.append(f"  skipped {count}: {reason}")
+        if self.skipped:
+            out.append(f"  full list: {self.out / 'skipped.csv'}")
+        return out
+
+
+def plan(source: Source, seed: int, crop: int, per_image: int, limit: int | None, min_side: int,
+         max_pixels: int) -> list[SampleTask]:
+    """The samples of a run in plan order: the first ``limit`` source photos, ``per_image`` each."""
+    items = source.items[:limit] if limit is not None else source.items
+    return [SampleTask(f"{item.id}_{k}", item.id, str(item.path), k, sample_seed(seed, item.id, k),
+                       crop, min_side, max_pixels)
+            for item in items for k in range(per_image)]
+
+
+def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-code",
+               pipeline: degrade.Pipeline | None = None, seed: int = 0, crop: int = 256,
+               per_image: int = 1, limit: int | None = None, min_side: int | None = None,
+               workers: int = 1, force: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+               png_stored: bool = False, progress: bool = True) -> Summary:
+    """Write a paired dataset from ``source`` into ``out`` (see the README section "Datasets").
+
+    ``crop``: square side in px (0 = whole photos); ``min_side`` (default ``crop``, never less):
+    photos with a side under it are skipped. ``pipeline`` overrides the named ``preset``. Unpaired
+    sources (``real``) are written as ``degraded/`` only, without a pipeline. Reruns with the same
+    arguments resume; a folder holding anything else is refused unless ``force``. ``png_stored``:
+    write uncompressed PNGs (much faster to encode, about 1.5x larger).
+    """
+    if seed < 0 or crop < 0 or per_image < 1 or workers < 1 or (limit is not None and limit < 0):
+        raise ValueError("synthesize: seed and crop must be >= 0, per_image and workers >= 1, limit >= 0")
+    min_side = crop if min_side is None else min_side
+    if min_side < crop:
+        raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): smaller photos cannot be cropped")
+    out = Path(out).expanduser().resolve()
+    if source.root is not None and out.is_relative_to(source.root):
+        raise SourceError(f"{out}: the output folder must not be inside the source root {source.root}")
+    if source.paired:
+        pipeline = pipeline if pipeline is not None else degrade.preset(preset)
+        preset = pipeline.name or preset
+        pipeline_dict = pipeline.to_dict()
+    else:
+        preset, pipeline_dict = "none", None
+    arguments = {"source": source.describe(), "preset": preset, "pipeline": pipeline_dict, "seed": seed,
+                 "crop": crop, "per_image": per_image, "limit": limit, "min_side": min_side,
+                 "max_pixels": max_pixels, "png_stored": png_stored}
+    started = time.perf_counter()
+    previous = _prepare_out(out, arguments, force)
+    _remove_stale_temps(out)
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "oldphoto_version": __version__,
+              "arguments": arguments, "mask_bits": MASK_BITS if source.paired else None}
+    if previous is None:
+        write_bytes(out / "dataset.json", _json_bytes({**header, "status": "incomplete"}))
+    tasks = plan(source, seed, crop, per_image, limit, min_side, max_pixels)
+    done = {k: v for k, v in _journal_rows(out).items() if _files_present(out, k, source.paired)}
+    pending = [t for t in tasks if t.id not in done]
+    groups: dict[str, list[SampleTask]] = {}
+    for task in pending:
+        groups.setdefault(task.source_id, []).append(task)
+    config = RunConfig(str(out), preset, pipeline_dict, png_stored)
+    rows, reasons, seconds, timing = dict(done), {}, dict.fromkeys(PHASES, 0.0), {"startup_s": 0.0}
+    made = 0
+    from tqdm import tqdm
+
+    with open(out / JOURNAL, "a") as journal, tqdm(total=len(tasks), initial=len(tasks) - len(pending),
+                                                   unit="sample", disable=not progress, smoothing=0.05) as bar:
+        for group in _execute(list(groups.values()), config, workers, timing):
+            for phase, s in group.seconds.items():
+                seconds[phase] += s
+            for outcome in group.outcomes:
+                if outcome.row is not None:
+                    rows[outcome.task.id] = {k: str(v) for k, v in outcome.row.items()}
+                    made += 1
+                    journal.write(json.dumps(outcome.row) + "\n")
+                else:
+                    reasons[outcome.task.source_id] = (outcome.task.source_path, outcome.reason)
+            journal.flush()
+            bar.update(len(group.outcomes))
+    ordered = [rows[t.id] for t in tasks if t.id in rows]
+    skipped = [{"source_id": sid, "source_path": p, "reason": r}
+               for sid, (p, r) in sorted(reasons.items(), key=lambda kv: kv[0])]
+    write_bytes(out / "manifest.csv", _csv_bytes(MANIFEST_COLUMNS, ordered))
+    write_bytes(out / "skipped.csv", _csv_bytes(SKIPPED_COLUMNS, skipped))
+    counts = {"planned": len(tasks), "written": len(ordered), "skipped_sources": len(skipped),
+              "skipped_samples": len(tasks) - len(ordered)}
+    write_bytes(out / "dataset.json", _json_bytes({**header, "status": "complete", "counts": counts}))
+    (out / JOURNAL).unlink()
+    return Summary(out, len(tasks), len(ordered), len(tasks) - len(ordered), made, len(done),
+                   time.perf_counter() - started, timing["startup_s"], seconds, [r for _, r in reasons.values()])
+
+
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+
+@dataclass
+class Sample:
+    """One regenerated sample: uint8 RGB ``clean`` and ``degraded`` and bool ``masks`` per family."""
+
+    clean: np.ndarray | None
+    degraded: np.ndarray
+    masks: dict
+
+
+def regenerate_sample(row: dict, check_source: bool = True) -> Sample:
+    """Recompute a sample from its manifest row alone (source file, crop box, recorded params).
+
+    ``check_source``: verify the file's SHA-256 against the row first (ValueError if it changed).
+    The PNG encodings of the result equal the dataset's files byte for byte.
+    """
+    path = Path(row["source_path"])
+    data = path.read_bytes()
+    if check_source and hashlib.sha256(data).hexdigest() != row["source_sha256"]:
+        raise ValueError(f"{path}: the file changed since sample {row['id']} was made (SHA-256 differs)")
+    image = read_rgb(path, max_pixels=2**62, data=data)  # accepted once already; the hash vouches for it
+    x, y, w, h = (int(row[k]) for k in ("crop_x", "crop_y", "crop_w", "crop_h"))
+    patch = np.ascontiguousarray(image[y:y + h, x:x + w])
+    params = json.loads(row["params"])
+    if not params:
+        return Sample(None, patch, {})
+    res = degrade.replay(patch, params)
+    return Sample(res.target, res.image, res.masks)
+
+
+def dataset_info(folder: str | os.PathLike) -> dict:
+    """The ``dataset.json`` of a synthesized folder (ValueError when missing or unreadable)."""
+    info = _read_json(Path(folder) / "dataset.json")
+    if info is None or info.get("format") != FORMAT:
+        raise ValueError(f"{folder}: not an oldphoto dataset (no readable dataset.json)")
+    return info
+
+
+__all__ = ["DatasetExistsError", "GroupOutcome", "RunConfig", "Sample", "SampleTask", "Summary", "crop_box", "dataset_info",
+           "make_pair", "plan", "read_manifest", "regenerate_sample", "run_samples", "sample_seed", "synthesize"]
