@@ -24,3 +24,44 @@ def smooth_noise(height: int, width: int, cell: float, rng: np.random.Generator)
     if std > 0:
         field /= std
     return field
+
+
+def upsample(coarse: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Smoothly enlarge a small float32 grid to ``height`` x ``width``: bicubic up to at most 4x the
+    grid (OpenCV's bicubic is slow at large factors), then bilinear to the final size."""
+    gh, gw = coarse.shape[:2]
+    mid = (min(width, 4 * gw), min(height, 4 * gh))
+    if mid != (gw, gh):
+        coarse = cv2.resize(coarse, mid, interpolation=cv2.INTER_CUBIC)
+    if mid == (width, height):
+        return coarse
+    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def coarse_noise(height: int, width: int, cell: float, amplitude: float, rng: np.random.Generator,
+                 count: int = 1) -> np.ndarray:
+    """``count`` smooth random fields (float32 HxW, or count x H x W for count > 1) with features
+    about ``cell`` pixels wide: Gaussian noise of std ``amplitude`` on a ``cell``-pixel grid,
+    :func:`upsample`-d (not re-normalised: interpolation lowers the std somewhat)."""
+    gh = max(2, int(np.ceil(height / cell)) + 1)
+    gw = max(2, int(np.ceil(width / cell)) + 1)
+    coarse = rng.standard_normal((count, gh, gw), dtype=np.float32)
+    coarse *= np.float32(amplitude)
+    fields = [upsample(c, height, width) for c in coarse]
+    return fields[0] if count == 1 else np.stack(fields)
+
+
+def elastic_distort(image: np.ndarray, alpha: float, cell: float, rng: np.random.Generator,
+                    interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Warp ``image`` (HxW or HxWxC, any dtype cv2.remap takes) by a smooth random displacement:
+    each component a :func:`coarse_noise` field of ``alpha`` px std with ``cell``-pixel features.
+
+    Borders reflect, so a stationary texture keeps its statistics (mean, histogram) closely.
+    """
+    h, w = image.shape[:2]
+    if alpha <= 0:
+        return image.copy()
+    dx, dy = coarse_noise(h, w, cell, alpha, rng, count=2)
+    dx += np.arange(w, dtype=np.float32)[None, :]
+    dy += np.arange(h, dtype=np.float32)[:, None]
+    return cv2.remap(image, dx, dy, interpolation, borderMode=cv2.BORDER_REFLECT_101)

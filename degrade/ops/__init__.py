@@ -5,10 +5,12 @@ from .compression import JpegCompression, Resample
 from .geometry import HorizontalFlip
 from .grain import FilmGrain
 from .noise import GaussianNoise, PoissonNoise, SaltPepperNoise, SpeckleNoise
+from .structured import Dust, Fold, Foxing, Holes, PaperTexture, Scratches, Stains, Tears
 from .tone import BrightnessContrast, Fade, Grayscale, Sepia, UnevenExposure, Yellowing
 
 __all__ = [
     "BrightnessContrast", "DefocusBlur", "Fade", "FilmGrain", "GaussianBlur", "GaussianNoise",
     "Grayscale", "HorizontalFlip", "JpegCompression", "MotionBlur", "PoissonNoise", "Resample",
     "SaltPepperNoise", "Sepia", "SpeckleNoise", "UnevenExposure", "Yellowing",
+    "Dust", "Fold", "Foxing", "Holes", "PaperTexture", "Scratches", "Stains", "Tears",
 ]

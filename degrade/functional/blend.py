@@ -1,0 +1,151 @@
+"""Blend modes and mask-exact compositing of defect layers.
+
+Images are uint8; blending happens in float32 on values scaled to 0-1. Every defect function
+finishes with :func:`commit`, which defines the mask convention of the engine:
+
+A pixel belongs to a defect's mask iff the defect changed it by at least ``MASK_THRESHOLD`` grey
+levels (after rounding to uint8) in some channel. Smaller changes are reverted to the input, so
+outside its mask a defect op returns its input bit for bit, and inside it every pixel differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+MASK_THRESHOLD = 3
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def addition(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Linear dodge: ``min(base + layer, 1)``."""
+    return np.minimum(base + layer, np.float32(1.0))
+
+
+def lighten(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Lighten only: ``max(base, layer)``."""
+    return np.maximum(base, layer)
+
+
+def screen(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Screen: ``1 - (1 - base) * (1 - layer)``."""
+    return base + layer - base * layer
+
+
+def multiply(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Multiply: ``base * layer``."""
+    return base * layer
+
+
+def darken(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Darken only: ``min(base, layer)``."""
+    return np.minimum(base, layer)
+
+
+def normal(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Normal (plain alpha over): the layer itself."""
+    return np.broadcast_to(layer, np.broadcast_shapes(base.shape, np.shape(layer)))
+
+
+MODES = {"addition": addition, "lighten": lighten, "screen": screen,
+         "multiply": multiply, "darken": darken, "normal": normal}
+BRIGHT_MODES = ("addition", "lighten", "screen")
+DARK_MODES = ("multiply", "darken")
+
+
+def blend(base: np.ndarray, layer, mode: str, opacity=1.0) -> np.ndarray:
+    """``base + opacity * (MODE(base, layer) - base)``; values in 0-1, float32 out.
+
+    ``opacity`` is a number or an array broadcastable to ``base`` (0 keeps base, 1 is the full mode).
+    """
+    base = np.asarray(base, np.float32)
+    layer = np.asarray(layer, np.float32)
+    return base + np.asarray(opacity, np.float32) * (MODES[mode](base, layer) - base)
+
+
+def channels(image: np.ndarray) -> int:
+    """Number of channels of an HxW (1) or HxWxC (C) image."""
+    return 1 if image.ndim == 2 else image.shape[2]
+
+
+def colour_for(image: np.ndarray, rgb: Sequence[float]) -> np.ndarray:
+    """An RGB colour (0-1) as a float32 vector matching ``image``'s channels (its luma for grey)."""
+    rgb = np.asarray(rgb, np.float32)
+    return rgb if channels(image) == 3 else np.array([rgb @ LUMA], np.float32)
+
+
+def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray,
+           threshold: int = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """Write float ``values`` (C x n, 0-255) at flat pixel indices ``idx`` of a copy of ``image``.
+
+    Returns ``(out, mask)``: only pixels whose rounded value moved by >= ``threshold`` grey levels
+    in some channel are written, and exactly those are True in the bool HxW ``mask``.
+    """
+    c = channels(image)
+    out = image.copy()
+    mask = np.zeros(image.shape[:2], bool)
+    if idx.size == 0:
+        return out, mask
+    new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1).T
+    old = image.reshape(-1, c)[idx]
+    changed = np.abs(new.astype(np.int16) - old).max(axis=1) >= threshold
+    keep = idx[changed]
+    out.reshape(-1, c)[keep] = new[changed]
+    mask.reshape(-1)[keep] = True
+    return out, mask
+
+
+def _gather(values, idx: np.ndarray, c: int, image: np.ndarray) -> np.ndarray:
+    """Values at ``idx`` as float32 0-1, channels first: C x n (per pixel) or C x 1 (a constant).
+
+    Arrays are HxW or HxWxK, float32 in 0-1 or uint8 in 0-255 (gathered before conversion);
+    constants are RGB colours (made grey for grey images) or single numbers. Channels-first keeps
+    numpy's broadcasting on long contiguous rows (broadcasting over a trailing axis of 3 is slow).
+    """
+    if np.ndim(values) <= 1:
+        values = np.asarray(values, np.float32)
+        return (colour_for(image, values) if values.size == 3 else values.reshape(-1))[:, None]
+    k = 1 if values.ndim == 2 else values.shape[2]
+    picked = np.ascontiguousarray(values.reshape(-1, k)[idx].T, dtype=np.float32)
+    if values.dtype == np.uint8:
+        picked *= np.float32(1.0 / 255.0)
+    if k == 3 and c == 1:
+        picked = LUMA @ picked
+        picked = picked[None, :]
+    return picked
+
+
+def blend_where(image: np.ndarray, support: np.ndarray, layer, mode: str, opacity=1.0,
+                threshold: int = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """Blend ``layer`` onto ``image`` with ``mode`` at the pixels where ``support`` (HxW) is non-zero.
+
+    ``layer``: HxW or HxWx3 array (float32 in 0-1 or uint8 in 0-255), or a constant RGB colour
+    (0-1). ``opacity``: a number or an HxW array (float32 0-1 or uint8 0-255). Colour layers on
+    grey images use their luma. Cost is proportional to the number of supported pixels. Returns
+    ``(out, mask)`` as :func:`commit`.
+    """
+    idx = np.flatnonzero(support)
+    c = channels(image)
+    base = _gather(image, idx, c, image)
+    alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
+    values = blend(base, _gather(layer, idx, c, image), mode, alpha)
+    values *= np.float32(255.0)
+    return commit(image, idx, values, threshold)
+
+
+def settle(image: np.ndarray, out: np.ndarray, mask: np.ndarray,
+           threshold: int = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """Re-apply the mask convention to ``out`` after several passes over ``image`` (in place).
+
+    Mask pixels whose final value moved by less than ``threshold`` from ``image`` (passes that
+    cancelled) are reverted and leave the mask.
+    """
+    c = channels(image)
+    idx = np.flatnonzero(mask)
+    flat_out, flat_in = out.reshape(-1, c), image.reshape(-1, c)
+    small = np.abs(flat_out[idx].astype(np.int16) - flat_in[idx]).max(axis=1) < threshold
+    back = idx[small]
+    flat_out[back] = flat_in[back]
+    mask.reshape(-1)[back] = False
+    return out, mask

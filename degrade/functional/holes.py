@@ -1,0 +1,99 @@
+"""Holes (irregular, feathered, revealing paper) and tears (missing corners and edge bites)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .blend import blend_where, channels, settle
+from .paper import paper_layer
+from .shapes import blob, fill, jagged
+
+BACKGROUNDS = {"white": (0.96, 0.96, 0.95), "black": (0.05, 0.05, 0.05),
+               "grey": (0.45, 0.45, 0.45), "card": (0.55, 0.45, 0.33)}
+TORN_CORE = (0.93, 0.92, 0.88)
+BREAKUP_LUT = np.clip((np.arange(256) - 112) * 6, 0, 255).astype(np.uint8)
+
+
+def _box(canvas: np.ndarray) -> tuple[slice, slice] | None:
+    x, y, w, h = cv2.boundingRect(canvas)
+    return None if w == 0 or h == 0 else (slice(y, y + h), slice(x, x + w))
+
+
+def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: float, feather: float,
+          elastic: float, seed: int, directory: str | None = None,
+          texture: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` irregular holes with radius ``size`` (fraction of the short side) whose outline
+    wobbles by ``roughness``, feathered over ``feather`` pixels (Gaussian sigma), revealing paper:
+    light procedural paper (little yellowing), or a user texture (see :func:`.paper.paper_layer`).
+
+    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    side = min(h, w)
+    alpha = np.zeros((h, w), np.uint8)
+    for _ in range(count):
+        r = rng.uniform(*size) * side
+        outline = blob(rng, (rng.uniform(0, w), rng.uniform(0, h)), (r, r * rng.uniform(0.45, 1.0)),
+                       rng.uniform(0, np.pi), roughness, n=64)
+        fill(alpha, outline)
+    if feather > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
+    box = _box(alpha)
+    out, mask = image.copy(), np.zeros((h, w), bool)
+    if box is None:
+        return out, mask
+    a = alpha[box]
+    paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(2**63)), directory, texture,
+                        grey=channels(image) == 1)
+    out[box], mask[box] = blend_where(image[box], a, paper, "normal", a)
+    return out, mask
+
+
+def _tear_outline(rng: np.random.Generator, h: int, w: int, depth: float) -> np.ndarray:
+    """Polygon of the missing part: a corner cut off or a bite out of an edge, with a rough border."""
+    side = min(h, w)
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+    if rng.random() < 0.5:
+        k = int(rng.integers(4))
+        c, prev, nxt = corners[k], corners[k - 1], corners[(k + 1) % 4]
+        a = c + (prev - c) / np.hypot(*(prev - c)) * depth * side * rng.uniform(0.6, 1.4)
+        b = c + (nxt - c) / np.hypot(*(nxt - c)) * depth * side * rng.uniform(0.6, 1.4)
+        edge = jagged(rng, a, b, roughness=0.04 * depth * side + 1.0)
+        return np.vstack([c[None], edge])
+    k = int(rng.integers(4))
+    c0, c1 = corners[k], corners[(k + 1) % 4]
+    length = np.hypot(*(c1 - c0))
+    along = (c1 - c0) / length
+    inward = np.array([-along[1], along[0]])
+    span = rng.uniform(0.2, 0.6) * length
+    t0 = rng.uniform(0, length - span)
+    u = np.linspace(0, 1, 48)
+    wobble = jagged(rng, (0, 0), (span, 0), 0.03 * depth * side + 1.0, n=48)[:, 1]
+    inset = depth * side * rng.uniform(0.4, 1.0) * np.sin(np.pi * u) ** 0.6 + wobble
+    edge = c0 + (t0 + span * u)[:, None] * along + inset[:, None] * inward
+    return np.vstack([c0 + t0 * along - inward * 2, edge, c0 + (t0 + span) * along - inward * 2])
+
+
+def tears(image: np.ndarray, count: int, depth: tuple[float, float], rim: float, background: str,
+          seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` torn corners or edge bites reaching ``depth`` (fraction of the short side) into the
+    photo. The missing part shows the ``background`` (white, black, grey or card) and a broken rim
+    of about ``rim`` pixels of exposed white paper core lines the tear.
+
+    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    missing = np.zeros((h, w), np.uint8)
+    for _ in range(count):
+        fill(missing, _tear_outline(rng, h, w, rng.uniform(*depth)))
+    size = max(1, int(round(2 * rim)) | 1)
+    grown = cv2.dilate(missing, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    noise = (rng.random((h, w), dtype=np.float32) * 255).astype(np.uint8)
+    breakup = cv2.LUT(cv2.GaussianBlur(noise, (0, 0), 1.0), BREAKUP_LUT)
+    core = cv2.min(cv2.subtract(grown, missing), breakup)
+    out, mask = blend_where(image, core, TORN_CORE, "normal", core)
+    out, mmask = blend_where(out, missing, BACKGROUNDS[background], "normal", missing)
+    return settle(image, out, mask | mmask)

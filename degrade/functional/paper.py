@@ -1,0 +1,134 @@
+"""Paper textures: procedural paper (fibres, mottling, uneven yellowing) or crops of user scans.
+
+Textures are float32 HxWx3 arrays in 0-1, generated at the size they are needed only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ._util import to_uint8
+from .blend import LUMA, blend
+from .fields import coarse_noise, elastic_distort
+from .shapes import SHIFT, fixed
+
+PAPER_WHITE = np.array([0.95, 0.93, 0.87], np.float32)
+AGEING_LOSS = np.array([0.0, 0.06, 0.22], np.float32)
+TEXTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+TEXTURE_CACHE = 16
+_TEXTURES: dict[tuple, np.ndarray] = {}
+
+
+def _fibres(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """uint8 HxW canvas of short curved paper fibres (0 = none, three strengths), one per ~3000 px."""
+    canvas = np.zeros((height, width), np.uint8)
+    count = max(3, height * width // 3000)
+    start = rng.random((count, 1, 2)) * np.array([width, height])
+    heading = rng.uniform(0, 2 * np.pi, (count, 1)) + np.cumsum(rng.normal(0, 0.6, (count, 3)), axis=1)
+    step = rng.uniform(2.0, 8.0, (count, 1, 1)) * np.stack([np.cos(heading), np.sin(heading)], axis=2)
+    curves = fixed(np.concatenate([start, start + np.cumsum(step, axis=1)], axis=1))
+    for group, value in zip(np.array_split(curves, 3), (60, 110, 170)):
+        cv2.polylines(canvas, list(group), False, value, 1, cv2.LINE_AA, shift=SHIFT)
+    return canvas
+
+
+def procedural_paper(height: int, width: int, yellowing: float, elastic: float, rng: np.random.Generator,
+                     grey: bool = False, white: np.ndarray = PAPER_WHITE) -> np.ndarray:
+    """Paper of colour ``white`` (RGB 0-1): mottling at two scales, fine grain, fibres bent by an
+    elastic distortion of ``elastic`` px, and uneven yellowing of strength ``yellowing`` (0-1: blue
+    loses up to 22% where it is strongest). float32 in 0-1, HxWx3, or HxW luma if ``grey``.
+    """
+    side = min(height, width)
+    lum = coarse_noise(height, width, max(4.0, side / 5.0), 0.035, rng)
+    lum += coarse_noise(height, width, max(2.0, side / 40.0), 0.02, rng)
+    lum += coarse_noise(height, width, 2.0, 0.03, rng)
+    fibres = _fibres(height, width, rng)
+    if elastic > 0:
+        fibres = elastic_distort(fibres, elastic, max(8.0, side / 4.0), rng)
+    lum -= fibres.astype(np.float32) * np.float32(0.25 / 255.0)
+    lum += np.float32(1.0)
+    ageing = coarse_noise(height, width, max(4.0, side / 2.5), 0.5, rng)
+    ageing += np.float32(0.6)
+    np.clip(ageing, 0.0, 1.5, out=ageing)
+    ageing *= np.float32(yellowing)
+    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else zip(white, AGEING_LOSS)
+    planes = [np.clip((np.float32(w) - ageing * np.float32(loss)) * lum, 0.0, 1.0) for w, loss in colours]
+    return planes[0] if grey else cv2.merge(planes)
+
+
+def texture_files(directory: str | os.PathLike) -> list[str]:
+    """Sorted names of the image files (png, jpg, tif, bmp, webp) directly in ``directory``."""
+    return sorted(p.name for p in Path(directory).iterdir()
+                  if p.is_file() and p.suffix.lower() in TEXTURE_SUFFIXES)
+
+
+def load_texture(path: str | os.PathLike) -> np.ndarray:
+    """A texture scan as uint8 RGB (the last ``TEXTURE_CACHE`` are cached per path, size and mtime)."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _TEXTURES:
+        data = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if data is None:
+            raise ValueError(f"cannot read texture image {path}")
+        if len(_TEXTURES) >= TEXTURE_CACHE:
+            _TEXTURES.pop(next(iter(_TEXTURES)))
+        _TEXTURES[key] = cv2.cvtColor(data, cv2.COLOR_BGR2RGB)
+    return _TEXTURES[key]
+
+
+def texture_crop(texture: np.ndarray, height: int, width: int, center: tuple[float, float],
+                 angle: float, scale: float) -> np.ndarray:
+    """An ``height`` x ``width`` view of ``texture`` around ``center`` (relative 0-1), rotated by
+    ``angle`` degrees and magnified ``scale`` times; borders reflect so small scans tile."""
+    th, tw = texture.shape[:2]
+    t = np.deg2rad(angle)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]) / scale
+    src_center = np.array([center[0] * tw, center[1] * th])
+    shift = src_center - rot @ np.array([width / 2.0, height / 2.0])
+    matrix = np.hstack([rot, shift[:, None]])
+    return cv2.warpAffine(texture, matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REFLECT_101)
+
+
+def sample_texture(rng: np.random.Generator, directory: str | None,
+                   scale: tuple[float, float]) -> dict:
+    """Random choice of a user texture and its crop (file, center, angle, scale), or {} for none."""
+    if directory is None:
+        return {}
+    names = texture_files(directory)
+    return {"file": names[int(rng.integers(len(names)))],
+            "center": [rng.uniform(0.0, 1.0), rng.uniform(0.0, 1.0)],
+            "angle": rng.uniform(0.0, 360.0), "scale": rng.uniform(*scale)}
+
+
+def paper_layer(height: int, width: int, yellowing: float, elastic: float, seed: int,
+                directory: str | None = None, texture: dict | None = None, grey: bool = False) -> np.ndarray:
+    """Paper texture, float32 HxWx3 (HxW luma if ``grey``) in 0-1: a crop of ``directory/texture['file']`` (see
+    :func:`sample_texture`) elastically distorted by ``elastic`` px (features a quarter of the
+    short side wide) when given, else :func:`procedural_paper` (whose fibres are distorted)."""
+    rng = np.random.default_rng(seed)
+    if not texture:
+        return procedural_paper(height, width, yellowing, elastic, rng, grey)
+    crop = texture_crop(load_texture(Path(directory) / texture["file"]), height, width, texture["center"],
+                        texture["angle"], texture["scale"])
+    if grey:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    if elastic > 0:
+        crop = elastic_distort(crop, elastic, max(8.0, min(height, width) / 4.0), rng)
+    paper = crop.astype(np.float32)
+    paper *= np.float32(1.0 / 255.0)
+    return paper
+
+
+def paper_blend(image: np.ndarray, paper: np.ndarray, mode: str, opacity: float) -> np.ndarray:
+    """Blend a ``paper`` layer (0-1, same shape as ``image``) over the whole ``image``."""
+    base = image.astype(np.float32)
+    base *= np.float32(1.0 / 255.0)
+    out = blend(base, paper.reshape(base.shape), mode, opacity)
+    out *= np.float32(255.0)
+    return to_uint8(out)

@@ -1,0 +1,84 @@
+"""Scratch textures: procedural bright and dark strokes, elastically distorted, blended in.
+
+Geometry is relative to the image so a 256 px and a 1024 px photo look alike: lengths are
+fractions of the image diagonal; stroke widths are in pixels (scratches are physically thin).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .blend import blend_where, settle
+from .fields import coarse_noise
+from .shapes import draw_stroke, random_curve
+
+
+def _single(rng, canvas, warp, start, angle, length, width, value):
+    pts = warp(random_curve(rng, start, length, angle, bend=rng.uniform(0.0, 0.7), n=12))
+    draw_stroke(canvas, pts, width, value, ends=rng.uniform(0.1, 0.5))
+
+
+def _warp(elastic: float, height: int, width: int, rng: np.random.Generator):
+    """A function moving (x, y) points by a smooth random displacement of ``elastic`` px std with
+    features an eighth of the short side wide (the identity when ``elastic`` is 0)."""
+    if elastic <= 0:
+        return lambda pts: pts
+    dx, dy = coarse_noise(height, width, max(8.0, min(height, width) / 8.0), elastic, rng, count=2)
+
+    def warp(pts: np.ndarray) -> np.ndarray:
+        xi = np.clip(np.rint(pts[:, 0]), 0, width - 1).astype(int)
+        yi = np.clip(np.rint(pts[:, 1]), 0, height - 1).astype(int)
+        return pts + np.stack([dx[yi, xi], dy[yi, xi]], axis=1)
+    return warp
+
+
+def scratch_canvases(height: int, width: int, count: int, widths: tuple[float, float],
+                     lengths: tuple[float, float], dark_share: float, cluster_share: float,
+                     film: int, elastic: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Bright and dark stroke intensities (two uint8 HxW, 0 = no scratch) for ``count`` scratches.
+
+    A scratch is a single curved stroke or, with probability ``cluster_share``, a cluster of 3-7
+    near-parallel strokes; it is dark with probability ``dark_share``. ``film`` long vertical film
+    scratches (nearly straight, full height, thin) are added on top. Every stroke is elastically
+    distorted: its points move by a smooth random displacement field of ``elastic`` px std.
+    """
+    warp = _warp(elastic, height, width, rng)
+    layers = [np.zeros((height, width), np.uint8) for _ in range(2)]
+    diag = float(np.hypot(height, width))
+    for _ in range(count):
+        layer = layers[int(rng.random() < dark_share)]
+        start = np.array([rng.uniform(0, width), rng.uniform(0, height)])
+        angle = rng.uniform(0, 2 * np.pi)
+        length = rng.uniform(*lengths) * diag
+        if rng.random() < cluster_share:
+            normal = np.array([-np.sin(angle), np.cos(angle)])
+            for _ in range(int(rng.integers(3, 8))):
+                offset = normal * rng.normal(0, 0.02 * diag) + rng.normal(0, 0.05 * length, 2)
+                _single(rng, layer, warp, start + offset, angle + rng.normal(0, 0.06),
+                        length * rng.uniform(0.3, 1.0), rng.uniform(*widths) * 0.8, rng.uniform(90, 230))
+        else:
+            _single(rng, layer, warp, start, angle, length, rng.uniform(*widths), rng.uniform(140, 255))
+    for _ in range(film):
+        layer = layers[int(rng.random() < dark_share)]
+        start = np.array([rng.uniform(0, width), rng.uniform(-0.2, 0.1) * height])
+        pts = warp(random_curve(rng, start, rng.uniform(0.7, 1.3) * height, np.pi / 2 + rng.normal(0, 0.008),
+                                bend=0.03, n=24))
+        draw_stroke(layer, pts, rng.uniform(0.8, 1.8), rng.uniform(120, 230), ends=0.05)
+    return layers
+
+
+def scratches(image: np.ndarray, count: int, widths: tuple[float, float], lengths: tuple[float, float],
+              dark_share: float, cluster_share: float, film: int, elastic: float,
+              bright_mode: str, dark_mode: str, opacity: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw elastically distorted scratches (see :func:`scratch_canvases`) and blend bright strokes with ``bright_mode``
+    (addition, lighten, screen) and dark ones with ``dark_mode`` (multiply, darken) at ``opacity``.
+
+    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    bright, dark = scratch_canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
+    out, mask = blend_where(image, bright, bright, bright_mode, opacity)
+    out, dmask = blend_where(out, dark, cv2.bitwise_not(dark), dark_mode, opacity)
+    return settle(image, out, mask | dmask)

@@ -1,0 +1,84 @@
+"""Hole and tear ops. Mask families ``hole`` and ``tear``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...compose import Op
+from ...functional.holes import BACKGROUNDS, holes, tears
+from ...functional.paper import sample_texture
+from ...serialize import register
+from ...validate import DegradeError, check_choices
+from ..noise import SEED_MAX
+from ._common import draw_int, texture_dir
+
+
+@register
+@dataclass
+class Holes(Op):
+    """Irregular holes with feathered edges revealing paper.
+
+    ``count``: integer range; ``size``: radius as a fraction of the short side; ``roughness``:
+    relative outline wobble; ``feather``: edge softness (Gaussian sigma, px); ``elastic``: paper
+    distortion (px); ``textures``/``scale``: optional folder of paper scans shown in the holes.
+    """
+
+    count: tuple = (1, 3)
+    size: tuple = (0.02, 0.08)
+    roughness: tuple = (0.2, 0.6)
+    feather: tuple = (0.8, 3.0)
+    elastic: tuple = (0.0, 3.0)
+    textures: str | None = None
+    scale: tuple = (0.5, 2.0)
+    p: float = 1.0
+
+    def validate(self):
+        self.range("count", 0, integer=True)
+        self.range("size", 0.0, 1.0)
+        self.range("roughness", 0.0, 2.0)
+        self.range("feather", 0.0)
+        self.range("elastic", 0.0)
+        if self.range("scale", 0.0)[0] <= 0:
+            raise DegradeError("Holes: argument 'scale' must be > 0")
+        texture_dir(self)
+
+    def sample(self, rng, shape):
+        return {"count": draw_int(rng, self.count), "roughness": rng.uniform(*self.roughness),
+                "feather": rng.uniform(*self.feather), "elastic": rng.uniform(*self.elastic),
+                "texture": sample_texture(rng, self.textures, self.scale), "seed": int(rng.integers(SEED_MAX))}
+
+    def apply(self, image, params):
+        out, mask = holes(image, params["count"], self.size, params["roughness"], params["feather"],
+                          params["elastic"], params["seed"], self.textures, params["texture"])
+        return out, {"hole": mask}
+
+
+@register
+@dataclass
+class Tears(Op):
+    """Torn-off corners and bites out of the edges.
+
+    ``count``: integer range; ``depth``: how far the tear reaches in (fraction of the short side);
+    ``rim``: width in px of the exposed white paper core along the tear; ``background``: what shows
+    where the photo is missing, choices white, black, grey, card.
+    """
+
+    count: tuple = (1, 2)
+    depth: tuple = (0.05, 0.2)
+    rim: tuple = (1.0, 4.0)
+    background: tuple = tuple(BACKGROUNDS)
+    p: float = 1.0
+
+    def validate(self):
+        self.range("count", 0, integer=True)
+        self.range("depth", 0.0, 1.0)
+        self.range("rim", 0.0, 50.0)
+        self.background = check_choices("Tears", "background", self.background, list(BACKGROUNDS))
+
+    def sample(self, rng, shape):
+        return {"count": draw_int(rng, self.count), "rim": rng.uniform(*self.rim),
+                "background": str(rng.choice(self.background)), "seed": int(rng.integers(SEED_MAX))}
+
+    def apply(self, image, params):
+        out, mask = tears(image, params["count"], self.depth, params["rim"], params["background"], params["seed"])
+        return out, {"tear": mask}

@@ -1,0 +1,53 @@
+"""Paper texture op: procedural paper or user scans, elastically distorted, blended over the photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...compose import Op
+from ...functional.blend import MODES, channels
+from ...functional.paper import paper_blend, paper_layer, sample_texture
+from ...serialize import register
+from ...validate import DegradeError, check_choices
+from ..noise import SEED_MAX
+from ._common import texture_dir
+
+
+@register
+@dataclass
+class PaperTexture(Op):
+    """Paper texture over the whole photo (a global look, like toning: no mask).
+
+    ``opacity`` (0-1) and ``modes`` (blend modes, see ``functional.blend.MODES``) of the blend;
+    ``yellowing`` (0-1) of procedural paper; ``elastic``: displacement std in px; ``textures``: a
+    folder of paper scans to use instead of procedural paper, cropped at a random place, rotated
+    and magnified by ``scale`` (range, > 0).
+    """
+
+    opacity: tuple = (0.1, 0.4)
+    modes: tuple = ("multiply", "screen", "lighten")
+    yellowing: tuple = (0.0, 0.6)
+    elastic: tuple = (0.0, 6.0)
+    textures: str | None = None
+    scale: tuple = (0.5, 2.0)
+    p: float = 1.0
+
+    def validate(self):
+        self.range("opacity", 0.0, 1.0)
+        self.modes = check_choices("PaperTexture", "modes", self.modes, list(MODES))
+        self.range("yellowing", 0.0, 1.0)
+        self.range("elastic", 0.0)
+        if self.range("scale", 0.0)[0] <= 0:
+            raise DegradeError("PaperTexture: argument 'scale' must be > 0")
+        texture_dir(self)
+
+    def sample(self, rng, shape):
+        return {"opacity": rng.uniform(*self.opacity), "mode": str(rng.choice(self.modes)),
+                "yellowing": rng.uniform(*self.yellowing), "elastic": rng.uniform(*self.elastic),
+                "texture": sample_texture(rng, self.textures, self.scale), "seed": int(rng.integers(SEED_MAX))}
+
+    def apply(self, image, params):
+        h, w = image.shape[:2]
+        paper = paper_layer(h, w, params["yellowing"], params["elastic"], params["seed"], self.textures,
+                            params["texture"], grey=channels(image) == 1)
+        return paper_blend(image, paper, params["mode"], params["opacity"])
