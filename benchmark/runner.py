@@ -1,0 +1,567 @@
+"""`oldphoto benchmark`: every model over a synthesized dataset (and real photos), every metric.
+
+For each model and dataset, each sample is restored once (``restorer.restore(degraded, mask)``),
+saved to ``OUT/images/MODEL/ID.png`` and scored with the per-image metrics; set-level metrics
+(FID, Wasserstein, ...) then compare the model's restored set with the clean set. The files of a
+run folder are described in :mod:`oldphoto.benchmark.rundir`.
+
+Resumable: finished (model, dataset, sample) rows are journalled as they are made and kept when the
+model config, the mask mode and the data are unchanged; a rerun only restores what is missing and
+computes only the metrics a kept row lacks (from its saved image). A model that fails (at creation
+or on any sample) is reported in ``models.csv`` and on the console, and the other models go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from oldphoto import __version__
+from oldphoto.datasets.imageio import read_rgb, write_image
+
+from . import rundir
+from .rundir import parse_float, restored_path
+
+DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
+MASK_MODES = ("gt", "detected", "none")
+JOURNAL = ".per_image.jsonl"
+ROW_KEYS = ("model", "dataset", "sample", "mask", "config", "data_id", "seconds", "megapixels")
+PACKAGES = ("numpy", "scipy", "torch", "torchvision", "opencv-python-headless", "scikit-image", "pillow",
+            "lpips", "pytorch-fid", "piq", "pandas", "albumentations")
+
+
+class BenchmarkError(ValueError):
+    """Bad benchmark arguments or data; the message names the argument or file."""
+
+
+def _digest(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+@dataclass
+class BenchSample:
+    """One sample: its degraded input, clean target (None for real photos) and packed mask PNG (or None)."""
+
+    id: str
+    degraded: Path
+    clean: Path | None = None
+    mask: Path | None = None
+
+
+@dataclass
+class BenchData:
+    """A dataset to benchmark on. ``identity`` is machine-independent (no absolute paths) and
+    defines the protocol; ``real`` datasets have no clean targets and no ground-truth masks."""
+
+    name: str
+    real: bool
+    root: Path
+    samples: list[BenchSample]
+    description: str
+    identity: dict
+
+    @property
+    def data_id(self) -> str:
+        return _digest(self.identity)[:12]
+
+
+def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
+    """A folder written by ``oldphoto synthesize`` (clean/, degraded/, masks/, manifest.csv)."""
+    from oldphoto.datasets.synthesize import dataset_info, read_manifest
+
+    root = Path(root)
+    try:
+        info = dataset_info(root)
+    except ValueError as exc:
+        raise BenchmarkError(f"--data {exc}") from None
+    args = info["arguments"]
+    if info.get("status") != "complete":
+        raise BenchmarkError(f"--data {root}: the dataset is incomplete; rerun its `oldphoto synthesize` to finish it")
+    if args["pipeline"] is None:
+        raise BenchmarkError(f"--data {root}: an unpaired dataset (no clean images); pass it as --real")
+    rows = read_manifest(root)[:limit]
+    if not rows:
+        raise BenchmarkError(f"--data {root}: the manifest lists no samples")
+    source = args["source"]
+    source_name = source["kind"] if source["root"] is None else f"{source['kind']}:{Path(source['root']).name}"
+    samples = [BenchSample(r["id"], root / "degraded" / f"{r['id']}.png", root / "clean" / f"{r['id']}.png",
+                           root / "masks" / f"{r['id']}.png") for r in rows]
+    for s in samples:
+        for path in (s.degraded, s.clean):
+            if not path.is_file():
+                raise BenchmarkError(f"--data {root}: {path.relative_to(root)} is missing")
+    identity = {"kind": "paired", "source": source_name, "split": source.get("split"), "preset": args["preset"],
+                "pipeline": _digest(args["pipeline"])[:12], "crop": args["crop"], "seed": args["seed"],
+                "per_image": args["per_image"], "n": len(rows),
+                "samples": _digest([[r["id"], r["source_sha256"], r["params"]] for r in rows])[:12]}
+    name = f"{source_name.replace(':', '-')}-{args['preset']}"
+    crop = f"{args['crop']} px crops" if args["crop"] else "whole photos"
+    description = (f"{len(rows)} samples of source {source_name}" + (f" ({source['split']})" if source.get("split") else "")
+                   + f", degraded with preset {args['preset']} ({crop}, seed {args['seed']}, {args['per_image']} per photo)")
+    return BenchData(name, False, root, samples, description, identity)
+
+
+def load_real(root: str | os.PathLike, limit: int | None = None) -> BenchData:
+    """Real old photos: an unpaired synthesized folder or any folder of images."""
+    from oldphoto.datasets.sources import SourceError
+    from oldphoto.datasets.torch import UnpairedDataset
+
+    root = Path(root)
+    try:
+        files = UnpairedDataset(root).files[:limit]
+    except (SourceError, ValueError) as exc:
+        raise BenchmarkError(f"--real {exc}") from None
+    if not files:
+        raise BenchmarkError(f"--real {root}: no images found")
+    hashes = [[sid, hashlib.sha256(Path(p).read_bytes()).hexdigest()] for sid, p in files]
+    identity = {"kind": "real", "source": root.name, "n": len(files), "samples": _digest(hashes)[:12]}
+    description = f"{len(files)} real old photos from folder {root.name} (no clean targets, no ground-truth masks)"
+    return BenchData(f"real-{root.name}", True, root, [BenchSample(sid, Path(p)) for sid, p in files],
+                     description, identity)
+
+
+def read_mask(sample: BenchSample) -> np.ndarray | None:
+    """The sample's ground-truth ``defects`` mask (bool HxW), or None when it has no mask file."""
+    from oldphoto.datasets.masks import read_masks
+
+    if sample.mask is None or not sample.mask.is_file():
+        return None
+    return read_masks(sample.mask)["defects"]
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+@dataclass
+class MetricSet:
+    """Created metrics by name, and the requested ones that could not be created (name -> reason)."""
+
+    metrics: dict
+    unavailable: dict
+
+    def applicable(self, data: BenchData, have_reference_set: bool) -> dict:
+        """Metrics that can score ``data``: on real photos, per-image metrics without a reference,
+        and set-level metrics when a clean reference set exists."""
+        out = {}
+        for name, m in self.metrics.items():
+            set_level = getattr(m, "set_level", False)
+            if set_level and not have_reference_set:
+                continue
+            if data.real and m.needs_reference and not set_level:
+                continue
+            out[name] = m
+        return out
+
+    def describe(self) -> dict:
+        return {name: {"convention": m.convention, "higher_is_better": bool(m.higher_is_better),
+                       "needs_reference": bool(m.needs_reference), "set_level": bool(getattr(m, "set_level", False))}
+                for name, m in self.metrics.items()}
+
+
+def create_metrics(names: list[str], device: str) -> MetricSet:
+    """``metrics.create(name, device=device)`` for each name; failures (e.g. missing weights) are kept
+    with their reason so the run goes on without that metric."""
+    from oldphoto.benchmark import metrics as metric_lib
+
+    known = metric_lib.list_metrics()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchmarkError(f"--metrics: unknown metric(s) {unknown}; known: {', '.join(known)}")
+    created, unavailable = {}, {}
+    for name in names:
+        try:
+            created[name] = metric_lib.create(name, device=device)
+        except Exception as exc:  # noqa: BLE001 - any failure (weights, packages) leaves this metric out
+            unavailable[name] = f"{type(exc).__name__}: {exc}"
+    return MetricSet(created, unavailable)
+
+
+def score_one(metric, pred: np.ndarray, target: np.ndarray | None) -> float:
+    """One per-image value of ``metric`` for ``pred`` (against ``target`` when it needs one)."""
+    metric.reset()
+    metric.update(pred, target if metric.needs_reference else None)
+    return float(metric.per_image[0])
+
+
+def mean_std(metric, values: list[float]) -> tuple[float, float]:
+    """The metric's own mean of ``values`` (its ``compute()``, e.g. PSNR clips ``inf``) and the
+    sample standard deviation of the values as that mean counts them (NaN for one value)."""
+    def mean_of(vals: list[float]) -> float:
+        metric.reset()
+        metric.per_image = list(vals)
+        return metric.compute()
+
+    counted = [mean_of([v]) for v in values]
+    std = float(np.std(counted, ddof=1)) if len(counted) > 1 else math.nan
+    return mean_of(values), std
+
+
+# --- measuring -------------------------------------------------------------------------------------
+
+class PeakMemory:
+    """Peak memory while restoring, in MiB: CUDA's max allocated bytes on a CUDA device, else the
+    process's peak resident set (Linux VmHWM, reset at start; None where /proc is unavailable)."""
+
+    def __init__(self, device: str) -> None:
+        self.device = str(device)
+        self.cuda = self.device.startswith("cuda")
+        self.kind = "cuda-max-allocated" if self.cuda else "process-peak-rss"
+
+    def reset(self) -> None:
+        if self.cuda:
+            import torch
+
+            torch.cuda.reset_peak_memory_stats(self.device)
+            return
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass
+
+    def peak_mib(self) -> float | None:
+        if self.cuda:
+            import torch
+
+            return torch.cuda.max_memory_allocated(self.device) / 2**20
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return None
+
+
+def environment() -> dict:
+    """oldphoto version, git commit, Python and package versions, CPU and GPU of this machine."""
+    from importlib import metadata
+
+    import torch
+
+    here = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=10).stdout.strip()) if commit else None
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = None, None
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    cpu = platform.processor() or None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    return {"oldphoto_version": __version__, "git_commit": commit, "git_dirty": dirty,
+            "python": platform.python_version(), "platform": platform.platform(), "packages": versions,
+            "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "cuda": torch.version.cuda if torch.cuda.is_available() else None, "gpus": gpus}
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+@dataclass
+class ModelStatus:
+    """One (model, dataset) line of models.csv."""
+
+    model: str
+    dataset: str
+    config: str
+    params: int | None = None
+    device: str | None = None
+    samples: int = 0
+    seconds_per_mp: float | None = None
+    peak_memory_mib: float | None = None
+    memory_kind: str | None = None
+    status: str = "ok"
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_benchmark` wrote: the summary rows, models.csv rows and the run metadata."""
+
+    out: Path
+    summary: list[dict]
+    models: list[ModelStatus]
+    run: dict = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[ModelStatus]:
+        return [m for m in self.models if m.status != "ok"]
+
+    def table(self) -> list[str]:
+        """The summary as fixed-width text lines: one row per (model, dataset), one column per metric."""
+        return summary_table(self.summary, self.models)
+
+
+def summary_table(summary: list[dict], statuses: list[ModelStatus]) -> list[str]:
+    metric_names = list(dict.fromkeys(r["metric"] for r in summary))
+    arrows = {r["metric"]: "↑" if str(r["higher_is_better"]) in ("True", "true", "1") else "↓" for r in summary}
+    header = ["model", "dataset", *[f"{m}{arrows[m]}" for m in metric_names], "s/MP"]
+    cells = {(r["model"], r["dataset"], r["metric"]): parse_float(r["mean"]) for r in summary}
+    lines = []
+    for st in statuses:
+        values = [f"{cells[(st.model, st.dataset, m)]:.4g}" if (st.model, st.dataset, m) in cells else "-"
+                  for m in metric_names]
+        speed = f"{st.seconds_per_mp:.3g}" if st.seconds_per_mp is not None else "-"
+        lines.append([st.model, st.dataset, *values, speed if st.status == "ok" else st.status.upper()])
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths))  # noqa: E731
+    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(row) for row in lines)]
+
+
+def _row_key(row: dict) -> tuple[str, str, str]:
+    return row["model"], row["dataset"], row["sample"]
+
+
+def _load_rows(out: Path) -> dict[tuple[str, str, str], dict]:
+    """Rows of earlier runs into ``out``: per_image.csv, then the journal of an interrupted run."""
+    rows: dict = {}
+    if (out / rundir.PER_IMAGE).is_file():
+        for r in rundir.read_csv(out / rundir.PER_IMAGE):
+            rows[_row_key(r)] = {k: (v if k in ("model", "dataset", "sample", "mask", "config", "data_id") else parse_float(v))
+                                 for k, v in r.items() if v != ""}
+    if (out / JOURNAL).is_file():
+        for line in (out / JOURNAL).read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:  # the last line of a killed run may be cut short
+                continue
+            rows[_row_key(row)] = row
+    return rows
+
+
+def _write_per_image(out: Path, rows: dict) -> None:
+    metric_cols = sorted({k for r in rows.values() for k in r} - set(ROW_KEYS))
+    ordered = sorted(rows.values(), key=lambda r: (r["model"], r["dataset"], r["sample"]))
+    rundir.write_csv(out / rundir.PER_IMAGE, [*ROW_KEYS, *metric_cols], ordered)
+
+
+def parse_model_names(spec: str) -> list[str]:
+    """``all`` or a comma-separated list, checked against the registry."""
+    from oldphoto import models
+
+    known = models.list_models()
+    if spec.strip() == "all":
+        return known
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if not names or unknown:
+        raise BenchmarkError(f"--models: unknown model(s) {unknown or spec!r}; registered: {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:
+    """(id, text) of the protocol: the data identity, the mask mode and the metric conventions."""
+    mask_text = {"gt": "ground-truth defect masks given to the models", "none": "no masks given",
+                 "detected": "masks from each model's own detector"}[mask]
+    if data.real and mask == "gt":
+        mask_text = "no masks given (real photos have no ground truth)"
+    conventions = {name: info["convention"] for name, info in metric_info.items()}
+    pid = _digest({"data": data.identity, "mask": mask_text, "metrics": conventions})[:10]
+    text = f"{data.description}; {mask_text}; metrics: " + "; ".join(conventions.values())
+    return pid, text
+
+
+def _mask_for(sample: BenchSample, mode: str, restorer, image: np.ndarray) -> np.ndarray | None:
+    if mode == "none":
+        return None
+    if mode == "detected":
+        return restorer.detect_defects(image)
+    return read_mask(sample)
+
+
+def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: str | os.PathLike,
+                  real: str | os.PathLike | None = None, metric_names: list[str] | tuple = DEFAULT_METRICS,
+                  device: str = "auto", mask: str = "gt", limit: int | None = None, configs: dict | None = None,
+                  progress: bool = True, log: Callable[[str], None] = print) -> RunResult:
+    """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
+
+    ``configs``: model name -> config overrides (a dict passed to ``models.create``). ``mask``: "gt"
+    (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
+    without one) or "none". ``limit``: the first N samples of each dataset. Writes the run folder
+    ``out`` and returns what it wrote; ``log`` receives progress lines.
+    """
+    from tqdm import tqdm
+
+    from oldphoto import models
+
+    if mask not in MASK_MODES:
+        raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")
+    if data is None and real is None:
+        raise BenchmarkError("give --data DIR (a synthesized dataset) and/or --real DIR (real old photos)")
+    if limit is not None and limit < 1:
+        raise BenchmarkError(f"--limit must be >= 1, got {limit}")
+    configs = dict(configs or {})
+    stray = sorted(set(configs) - set(model_names))
+    if stray:
+        raise BenchmarkError(f"configs given for model(s) not benchmarked: {stray}")
+    datasets = ([load_paired(data, limit)] if data is not None else []) + ([load_real(real, limit)] if real is not None else [])
+    paired = next((d for d in datasets if not d.real), None)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rundir.write_json(out / rundir.ENVIRONMENT, environment())
+    metric_set = create_metrics(list(metric_names), device)
+    for name, reason in metric_set.unavailable.items():
+        log(f"warning: metric {name} unavailable, left out: {reason}")
+    metric_info = metric_set.describe()
+    rows = _load_rows(out)
+    old_status = {(r["model"], r["dataset"], r["config"]): r for r in
+                  (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
+    clean_cache: list[np.ndarray] | None = None
+    statuses: list[ModelStatus] = []
+    summary: list[dict] = []
+
+    def clean_set() -> list[np.ndarray]:
+        nonlocal clean_cache
+        if clean_cache is None:
+            clean_cache = [read_rgb(s.clean) for s in paired.samples]
+        return clean_cache
+
+    with open(out / JOURNAL, "a") as journal:
+        for model_name in model_names:
+            config = configs.get(model_name)
+            config_text = json.dumps(config, sort_keys=True) if config else ""
+            try:
+                restorer = models.create(model_name, config=config, device=device)
+            except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
+                message = f"{type(exc).__name__}: {exc}"
+                log(f"error: model {model_name} could not be created: {message}")
+                statuses += [ModelStatus(model_name, d.name, config_text, status="failed", error=message) for d in datasets]
+                continue
+            meter = PeakMemory(restorer.device)
+            for data_index, bench in enumerate(datasets):
+                status = ModelStatus(model_name, bench.name, config_text, restorer.num_parameters, restorer.device,
+                                     memory_kind=meter.kind)
+                statuses.append(status)
+                if mask == "detected" and not hasattr(restorer, "detect_defects"):
+                    status.status = "failed"
+                    status.error = (f"--mask detected: model {model_name} has no defect detector "
+                                    "(use --mask gt or --mask none)")
+                    log(f"error: {status.error}")
+                    continue
+                applicable = metric_set.applicable(bench, paired is not None)
+                per_image = {n: m for n, m in applicable.items() if not getattr(m, "set_level", False)}
+                ran_any = False
+                meter.reset()
+                identity = {"mask": mask, "config": config_text, "data_id": bench.data_id}
+                bar = tqdm(bench.samples, desc=f"{model_name} on {bench.name}", unit="img", disable=not progress,
+                           leave=False)
+                try:
+                    for sample in bar:
+                        key = (model_name, bench.name, sample.id)
+                        path = restored_path(out, model_name, sample.id, bench.real)
+                        row = rows.get(key)
+                        reuse = (row is not None and all(row.get(k) == v for k, v in identity.items())
+                                 and path.is_file())
+                        if reuse:
+                            missing = [n for n in per_image if n not in row or math.isnan(row[n])]
+                            if not missing:
+                                continue
+                            restored = read_rgb(path)
+                        else:
+                            image = read_rgb(sample.degraded)
+                            defect_mask = _mask_for(sample, mask, restorer, image)
+                            t0 = time.perf_counter()
+                            restored = restorer.restore(image, defect_mask)
+                            seconds = time.perf_counter() - t0
+                            ran_any = True
+                            write_image(path, restored)
+                            row = {"model": model_name, "dataset": bench.name, "sample": sample.id, **identity,
+                                   "seconds": seconds, "megapixels": image.shape[0] * image.shape[1] / 1e6}
+                            missing = list(per_image)
+                        target = read_rgb(sample.clean) if sample.clean is not None else None
+                        for name in missing:
+                            row[name] = score_one(per_image[name], restored, target)
+                        rows[key] = row
+                        journal.write(json.dumps(row) + "\n")
+                        journal.flush()
+                except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
+                    status.status = "failed"
+                    status.error = f"{type(exc).__name__} on sample {sample.id}: {exc}"
+                    log(f"error: model {model_name} failed on {bench.name}: {status.error}")
+                finally:
+                    bar.close()
+                done = [rows[(model_name, bench.name, s.id)] for s in bench.samples if (model_name, bench.name, s.id) in rows]
+                status.samples = len(done)
+                megapixels = sum(r["megapixels"] for r in done)
+                status.seconds_per_mp = sum(r["seconds"] for r in done) / megapixels if megapixels else None
+                previous = old_status.get((model_name, bench.name, config_text))
+                if ran_any:
+                    status.peak_memory_mib = meter.peak_mib()
+                elif previous is not None and previous.get("peak_memory_mib"):
+                    status.peak_memory_mib = float(previous["peak_memory_mib"])
+                if status.status != "ok":
+                    continue
+                for name, metric in applicable.items():
+                    if getattr(metric, "set_level", False):
+                        preds = [read_rgb(restored_path(out, model_name, s.id, bench.real)) for s in bench.samples]
+                        try:
+                            metric.reset()
+                            metric.update(preds, clean_set())
+                            mean, std, n = metric.compute(), math.nan, len(preds)
+                        except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run
+                            log(f"warning: {name} for {model_name} on {bench.name} failed: {type(exc).__name__}: {exc}")
+                            continue
+                    else:
+                        values = [rows[(model_name, bench.name, s.id)][name] for s in bench.samples]
+                        mean, std = mean_std(metric, values)
+                        n = len(values)
+                    summary.append({"model": model_name, "dataset": bench.name, "metric": name,
+                                    "convention": metric.convention, "mean": mean, "std": std, "n": n,
+                                    "higher_is_better": bool(metric.higher_is_better)})
+                log(f"{model_name} on {bench.name}: {status.samples} samples, "
+                    + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
+            del restorer
+            _write_per_image(out, rows)
+    _write_per_image(out, rows)
+    (out / JOURNAL).unlink()
+    rundir.write_csv(out / rundir.SUMMARY, rundir.SUMMARY_COLUMNS, summary)
+    rundir.write_csv(out / rundir.MODELS, rundir.MODELS_COLUMNS, [vars(s) for s in statuses])
+    dataset_meta = {}
+    for bench in datasets:
+        used = {n: metric_info[n] for n in metric_set.applicable(bench, paired is not None)}
+        pid, text = _protocol(bench, mask, used)
+        dataset_meta[bench.name] = {"real": bench.real, "root": str(bench.root.resolve()), "n": len(bench.samples),
+                                    "description": bench.description, "identity": bench.identity,
+                                    "protocol": pid, "protocol_text": text,
+                                    "samples": [s.id for s in bench.samples],
+                                    "reference": str(paired.root.resolve()) if paired is not None else None}
+    run = {"arguments": {"models": list(model_names), "data": str(data) if data is not None else None,
+                         "real": str(real) if real is not None else None, "metrics": list(metric_names),
+                         "device": device, "mask": mask, "limit": limit, "configs": configs},
+           "datasets": dataset_meta, "metrics": metric_info, "unavailable_metrics": metric_set.unavailable,
+           "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    rundir.write_json(out / rundir.RUN, run)
+    return RunResult(out, summary, statuses, run)
+
+
+def iter_run_lines(result: RunResult) -> Iterator[str]:
+    """The end-of-run console report: the summary table, failures and where the files are."""
+    yield from result.table()
+    for st in result.failed:
+        yield f"FAILED {st.model} on {st.dataset}: {st.error}"
+    yield f"results: {result.out / rundir.SUMMARY} (per image: {result.out / rundir.PER_IMAGE})"
