@@ -12,6 +12,7 @@ from .shapes import blob, fill, jagged
 BACKGROUNDS = {"white": (0.96, 0.96, 0.95), "black": (0.05, 0.05, 0.05),
                "grey": (0.45, 0.45, 0.45), "card": (0.55, 0.45, 0.33)}
 TORN_CORE = (0.93, 0.92, 0.88)
+EDGE_DIRT = (0.45, 0.38, 0.30)
 BREAKUP_LUT = np.clip((np.arange(256) - 112) * 6, 0, 255).astype(np.uint8)
 
 
@@ -24,7 +25,8 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
           elastic: float, seed: int, directory: str | None = None,
           texture: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``count`` irregular holes with radius ``size`` (fraction of the short side) whose outline
-    wobbles by ``roughness``, feathered over ``feather`` pixels (Gaussian sigma), revealing paper:
+    wobbles by ``roughness``, feathered over ``feather`` pixels (Gaussian sigma), with a soft dark
+    halo of broken emulsion and dirt just outside the edge, revealing paper:
     light procedural paper (little yellowing), or a user texture (see :func:`.paper.paper_layer`).
 
     Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
@@ -38,16 +40,18 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
         outline = blob(rng, (rng.uniform(0, w), rng.uniform(0, h)), (r, r * rng.uniform(0.45, 1.0)),
                        rng.uniform(0, np.pi), roughness, n=64)
         fill(alpha, outline)
-    if feather > 0:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
-    box = _box(alpha)
+    box = _box(cv2.dilate(alpha, np.ones((3, 3), np.uint8), iterations=int(3 * feather) + 3))
     out, mask = image.copy(), np.zeros((h, w), bool)
     if box is None:
         return out, mask
-    a = alpha[box]
+    sharp = alpha[box]
+    a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
+    shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
     paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(2**63)), directory, texture,
                         grey=channels(image) == 1)
-    out[box], mask[box] = blend_where(image[box], a, paper, "normal", a)
+    sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
+    sub, hmask = blend_where(sub, a, paper, "normal", a)
+    out[box], mask[box] = settle(image[box], sub, smask | hmask)
     return out, mask
 
 

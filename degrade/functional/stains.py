@@ -9,7 +9,7 @@ from .blend import blend_where
 from .fields import smooth_noise
 from .shapes import blob, fill
 
-WATER = (0.86, 0.73, 0.50)
+WATER = (0.80, 0.64, 0.40)
 CHEMICAL = ((0.92, 0.64, 0.86), (0.72, 0.86, 0.60), (0.96, 0.80, 0.45), (0.66, 0.72, 0.92))
 
 
@@ -26,7 +26,7 @@ def stains(image: np.ndarray, count: int, size: tuple[float, float], strength: f
     side = min(h, w)
     water = kind == "water"
     colour = WATER if water else CHEMICAL[int(rng.integers(len(CHEMICAL)))]
-    body_share, ring_share = (0.35, 1.0) if water else (0.8, 0.3)
+    body_share, ring_share = (0.5, 1.2) if water else (1.0, 0.3)
     opacity = np.zeros((h, w), np.float32)
     for _ in range(count):
         r = rng.uniform(*size) * side
