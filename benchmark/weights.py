@@ -306,10 +306,10 @@ def verify(name: str) -> Path:
     entry = _read_json(weights_dir() / "manifest.json").get(name)
     target = weights_dir() / spec.file
     if entry is None or not target.is_file():
-        reason = _read_json(weights_dir() / "status.json").get(name, "not fetched yet")
         hint = ("run `oldphoto weights fetch --fid-weights FILE`" if name == "fid-inception"
                 else "run `oldphoto weights fetch`")
-        raise WeightsError(f"weights {name!r} missing from {weights_dir()} ({reason}); {hint}")
+        reason = _read_json(weights_dir() / "status.json").get(name, f"not fetched yet; {hint}")
+        raise WeightsError(f"weights {name!r} missing from {weights_dir()}: {reason}")
     if sha256_file(target) != entry["sha256"]:
         raise WeightsError(f"{target}: sha256 differs from the manifest (corrupt or edited); "
                            "run `oldphoto weights fetch --force`")
