@@ -18,6 +18,7 @@ FAMILY_MODULES: list[str] = [
     "oldphoto.models.baselines.dip",
     "oldphoto.models.baselines.pix2pix",
     "oldphoto.models.bopbtl",
+    "oldphoto.models.face",
 ]
 
 
