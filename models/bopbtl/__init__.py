@@ -1,8 +1,11 @@
 """The ``bopbtl`` model family: VAEs, latent mapping with global attention, scratch detector.
 
-Importing this package registers ``bopbtl``, ``bopbtl-pnl``, ``bopbtl-local`` and ``bopbtl-ae``.
+Importing this package registers the models ``bopbtl``, ``bopbtl-pnl``, ``bopbtl-local`` and
+``bopbtl-ae`` and the trainers ``bopbtl-vae-old``, ``bopbtl-vae-clean``, ``bopbtl-mapping`` and
+``bopbtl-detector``.
 """
 
+from . import train  # registers the training stages
 from .configs import BopbtlConfig, get_config
 from .model import BopbtlNet, BopbtlRestorer
 

@@ -1,0 +1,384 @@
+"""Training stages of the bopbtl family on the shared loop (``oldphoto train NAME``).
+
+``bopbtl-vae-old``   VAE1 on synthetic old photos X and real old photos R, with a latent
+                     discriminator pulling R's latents toward X's (the triplet domain alignment).
+                     Without ``real_folder`` a held-out degradation family (fading, sepia, defocus,
+                     film grain: none of them in the synthetic presets' bopbtl-code) applied to the
+                     clean photos stands in for the real domain.
+``bopbtl-vae-clean`` VAE2 on clean photos Y.
+``bopbtl-mapping``   the mapping Z_X -> Z_Y between the frozen VAEs of the two stages above.
+``bopbtl-detector``  the scratch detector on the defect masks of the data (focal + Dice loss).
+
+Each stage exports its own network; :func:`assemble_weights` joins the four into the weight file
+a restorer loads.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..configs import config_dict
+from ..training import CheckpointError, Stage, TrainConfig, load_checkpoint, register_trainer
+from ..training.losses import VGGPerceptualLoss, feature_matching_loss, l1_loss, lsgan_loss, vgg16_features
+from ..weights import load_weights, save_weights
+from .configs import BopbtlConfig, get_config
+from .detector import ScratchDetector, rgb_to_grey
+from .discriminators import MultiScaleDiscriminator, latent_discriminator
+from .mapping import Mapping
+from .model import VARIANTS, BopbtlNet, latent_mask
+from .vae import VAE
+
+# The held-out family standing in for real old photos when no real folder is given.
+STAND_IN_REAL = {
+    "type": "Pipeline",
+    "name": "bopbtl-real-stand-in",
+    "transforms": [
+        {"type": "Fade", "p": 0.8},
+        {"type": "Sepia", "p": 0.6},
+        {"type": "DefocusBlur", "radius": [0.5, 2.0], "p": 0.6},
+        {"type": "FilmGrain", "p": 0.8},
+    ],
+}
+
+
+@dataclass
+class BopbtlStageConfig:
+    """``size``: ``"small"`` or ``"full"``; ``model``: the registered variant (global branch and
+    VAE/plain AE); ``real_folder``: real old photos for ``bopbtl-vae-old`` (None: the stand-in);
+    ``vae_old_weights``/``vae_clean_weights``: exported VAE files, needed by ``bopbtl-mapping``."""
+
+    size: str = "small"
+    model: str = "bopbtl"
+    real_folder: str | None = None
+    vae_old_weights: str | None = None
+    vae_clean_weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in VARIANTS:
+            raise ValueError(f"model {self.model!r}: expected one of {sorted(VARIANTS)}")
+        get_config(self.size)
+
+    def network_config(self) -> BopbtlConfig:
+        return get_config(self.size).variant(*VARIANTS[self.model])
+
+
+@dataclass
+class BopbtlTrainConfig(TrainConfig):
+    """Loss weights (paper: L1 x10, KL x1, feature matching x10, VGG x10, latent L1 x60) and the
+    VGG16 weights file (None: the converted backbone from ``oldphoto weights``)."""
+
+    l1_weight: float = 10.0
+    kl_weight: float = 1.0
+    gan_weight: float = 1.0
+    feature_matching_weight: float = 10.0
+    perceptual_weight: float = 10.0
+    latent_gan_weight: float = 1.0
+    latent_l1_weight: float = 60.0
+    dice_weight: float = 1.0
+    focal_gamma: float = 2.0
+    vgg16_weights: str | None = None
+
+
+def defect_mask(batch: dict) -> torch.Tensor | None:
+    """Union of the batch's defect masks as B x 1 x H x W floats in {0, 1} (``mask`` or ``masks``)."""
+    if "mask" in batch:
+        mask = batch["mask"]
+        return (mask if mask.ndim == 4 else mask[:, None]).float()
+    if "masks" in batch:
+        return batch["masks"].float().amax(dim=1, keepdim=True)
+    return None
+
+
+def adam(*modules: nn.Module, lr: float) -> torch.optim.Adam:
+    params = [p for module in modules for p in module.parameters()]
+    return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+
+
+class _GanStage(Stage):
+    """Shared parts of the stages with an image generator: perceptual loss and GAN updates."""
+
+    model_config_cls = BopbtlStageConfig
+    train_config_cls = BopbtlTrainConfig
+
+    def perceptual(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.train_config.perceptual_weight == 0:
+            return prediction.new_zeros(())
+        if not hasattr(self, "_vgg"):
+            self._vgg = VGGPerceptualLoss(vgg16_features(self.train_config.vgg16_weights)).to(self.device)
+        return self._vgg(prediction.float(), target.float())
+
+    def discriminator_step(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> float:
+        with self.autocast():
+            loss = 0.5 * (lsgan_loss(self._scores(self.nets[name](real)), True)
+                          + lsgan_loss(self._scores(self.nets[name](fake.detach())), False))
+        self.optimize(loss.float(), name)
+        return loss.item()
+
+    def adversarial(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generator LSGAN loss and discriminator feature matching for ``fake`` against ``real``."""
+        fake_out = self._nested(self.nets[name](fake))
+        with torch.no_grad():
+            real_out = self._nested(self.nets[name](real))
+        gan = lsgan_loss([scale[-1] for scale in fake_out], True)
+        matching = sum(feature_matching_loss(f[:-1], r[:-1]) for f, r in zip(fake_out, real_out)) / len(fake_out)
+        return gan, matching
+
+    @staticmethod
+    def _nested(outputs) -> list[list[torch.Tensor]]:
+        return outputs if isinstance(outputs[0], list) else [outputs]
+
+    def _scores(self, outputs) -> list[torch.Tensor]:
+        return [scale[-1] for scale in self._nested(outputs)]
+
+    def export_module(self, path: Path, module: nn.Module, meta: dict) -> Path:
+        return save_weights(path, self.name, config_dict(self.model_config), module, meta)
+
+
+class _VAEStage(_GanStage):
+    """A VAE with a multi-scale image discriminator: L1, KL, LSGAN, feature matching, perceptual."""
+
+    def build(self):
+        config = self.model_config.network_config()
+        vae, disc = VAE(config.vae), MultiScaleDiscriminator(3, config.discriminator)
+        lr = self.train_config.lr
+        return {"vae": vae, "disc": disc}, {"vae": adam(vae, lr=lr), "disc": adam(disc, lr=lr)}
+
+    def vae_losses(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, float], torch.Tensor, torch.Tensor]:
+        """Generator loss terms for reconstructing ``image``; returns (loss, logs, recon, latent)."""
+        cfg = self.train_config
+        with self.autocast():
+            recon, latent, kl = self.nets["vae"](image, self.generator)
+        d_loss = self.discriminator_step("disc", image, recon)
+        with self.autocast():
+            gan, matching = self.adversarial("disc", image, recon)
+        recon32 = recon.float()
+        l1, perceptual = l1_loss(recon32, image), self.perceptual(recon32, image)
+        loss = (cfg.l1_weight * l1 + cfg.kl_weight * kl.float() + cfg.gan_weight * gan.float()
+                + cfg.feature_matching_weight * matching.float() + cfg.perceptual_weight * perceptual)
+        logs = {"l1": l1.item(), "kl": kl.item(), "gan": gan.item(), "fm": matching.item(),
+                "vgg": perceptual.item(), "d": d_loss}
+        return loss, logs, recon, latent
+
+    def sample(self, batch):
+        image = self.stage_input(batch)
+        return [image, self.modules["vae"](image)[0]]
+
+    @abstractmethod
+    def stage_input(self, batch) -> torch.Tensor:
+        """The images this VAE reconstructs."""
+
+    def export(self, path: Path, meta: dict) -> Path:
+        return self.export_module(path, self.modules["vae"], meta)
+
+
+@register_trainer("bopbtl-vae-clean")
+class CleanVAEStage(_VAEStage):
+    """VAE2 on clean photos."""
+
+    def stage_input(self, batch):
+        return batch["clean"]
+
+    def train_step(self, batch):
+        loss, logs, _, _ = self.vae_losses(batch["clean"])
+        self.optimize(loss, "vae")
+        return {"loss": loss.item(), **logs}
+
+
+@register_trainer("bopbtl-vae-old")
+class OldVAEStage(_VAEStage):
+    """VAE1 on synthetic and real old photos, with the latent discriminator aligning the two."""
+
+    def build(self):
+        modules, optimizers = super().build()
+        config = self.model_config.network_config()
+        modules["latent_disc"] = latent_discriminator(config.vae.channels, config.discriminator)
+        optimizers["latent_disc"] = adam(modules["latent_disc"], lr=self.train_config.lr)
+        self._real_photos = None
+        if self.model_config.real_folder is not None:
+            from oldphoto.datasets.torch import UnpairedDataset
+
+            self._real_photos = UnpairedDataset(self.model_config.real_folder)
+            if len(self._real_photos) == 0:
+                raise ValueError(f"real_folder {self.model_config.real_folder}: no images found")
+        return modules, optimizers
+
+    def stage_input(self, batch):
+        return batch["degraded"]
+
+    def real_batch(self, batch) -> torch.Tensor:
+        """Real old photos (random crops of the folder) or the stand-in: the clean photos degraded
+        by the held-out family. All randomness comes from ``self.generator``."""
+        clean = batch["clean"]
+        seeds = torch.randint(0, 2**62, (clean.shape[0],), generator=self.generator, device=self.generator.device)
+        if self._real_photos is None:
+            from oldphoto.degrade.compose import Pipeline
+
+            pipeline = Pipeline.from_dict(STAND_IN_REAL)
+            images = (clean.detach().cpu().permute(0, 2, 3, 1).numpy() * 255.0).round().astype(np.uint8)
+            real = [torch.from_numpy(pipeline(image, seed=int(seed)).image) for image, seed in zip(images, seeds.tolist())]
+            return torch.stack(real).permute(0, 3, 1, 2).float().div(255.0).to(clean.device)
+        crops = [self._real_crop(int(seed), clean.shape[-2:]) for seed in seeds.tolist()]
+        return torch.stack(crops).to(clean.device)
+
+    def _real_crop(self, seed: int, size) -> torch.Tensor:
+        rng = np.random.default_rng(seed)
+        photo = self._real_photos[int(rng.integers(len(self._real_photos)))]["degraded"]
+        height, width = photo.shape[-2:]
+        if height < size[0] or width < size[1]:
+            scale = max(size[0] / height, size[1] / width)
+            photo = F.interpolate(photo[None], scale_factor=scale, mode="bilinear", align_corners=False)[0]
+            height, width = photo.shape[-2:]
+        top, left = int(rng.integers(height - size[0] + 1)), int(rng.integers(width - size[1] + 1))
+        return photo[:, top: top + size[0], left: left + size[1]].clamp(0, 1)
+
+    def train_step(self, batch):
+        cfg = self.train_config
+        images = torch.cat([batch["degraded"], self.real_batch(batch)])
+        loss, logs, _, latent = self.vae_losses(images)
+        synthetic, real = latent.chunk(2)
+        with self.autocast():
+            d_latent = 0.5 * (lsgan_loss(self.nets["latent_disc"](synthetic.detach())[-1], True)
+                              + lsgan_loss(self.nets["latent_disc"](real.detach())[-1], False))
+        self.optimize(d_latent.float(), "latent_disc")
+        with self.autocast():
+            align = lsgan_loss(self.nets["latent_disc"](real)[-1], True)
+        loss = loss + cfg.latent_gan_weight * align.float()
+        self.optimize(loss, "vae")
+        return {"loss": loss.item(), **logs, "latent_gan": align.item(), "latent_d": d_latent.item()}
+
+
+def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig, part: str) -> dict:
+    """Load ``stage``'s export at ``path`` into ``module`` after checking that its ``part`` of the
+    network config (``"vae"``, ``"mapping"`` or ``"detector"``) equals ``expected``'s; returns meta."""
+    payload = load_checkpoint(path, required=("config",))
+    try:
+        stored = BopbtlStageConfig(**payload["config"]).network_config()
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a bopbtl stage export ({exc})") from None
+    if getattr(stored, part) != getattr(expected, part):
+        raise CheckpointError(f"{path}: {part} was trained as {getattr(stored, part)}, expected {getattr(expected, part)}")
+    return load_weights(module, stage, path)
+
+
+def load_frozen_vae(config: BopbtlConfig, stage: str, path: str | None, device: torch.device) -> VAE:
+    """A VAE exported by ``stage``, frozen in eval mode (an error naming the file when unusable)."""
+    if not path:
+        field_name = "vae_old_weights" if stage == "bopbtl-vae-old" else "vae_clean_weights"
+        raise CheckpointError(f"bopbtl-mapping: the model config needs {field_name} (the {stage} export)")
+    vae = VAE(config.vae)
+    load_stage_weights(vae, stage, path, config, "vae")
+    return vae.to(device).eval().requires_grad_(False)
+
+
+@register_trainer("bopbtl-mapping")
+class MappingStage(_GanStage):
+    """The mapping between frozen VAEs: latent L1, conditional LSGAN, feature matching, perceptual."""
+
+    def build(self):
+        config = self.model_config.network_config()
+        self.vae_old = load_frozen_vae(config, "bopbtl-vae-old", self.model_config.vae_old_weights, self.device)
+        self.vae_clean = load_frozen_vae(config, "bopbtl-vae-clean", self.model_config.vae_clean_weights, self.device)
+        mapping, disc = Mapping(config.mapping, config.vae.channels), MultiScaleDiscriminator(6, config.discriminator)
+        lr = self.train_config.lr
+        return {"mapping": mapping, "disc": disc}, {"mapping": adam(mapping, lr=lr), "disc": adam(disc, lr=lr)}
+
+    def translate(self, degraded: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        with torch.no_grad():
+            source, _ = self.vae_old.encode(degraded)
+        return self.nets["mapping"](source, latent_mask(mask) if mask is not None else None)
+
+    def train_step(self, batch):
+        cfg = self.train_config
+        degraded, clean, mask = batch["degraded"], batch["clean"], defect_mask(batch)
+        with self.autocast():
+            predicted = self.translate(degraded, mask)
+            with torch.no_grad():
+                target, _ = self.vae_clean.encode(clean)
+            restored = self.vae_clean.decode(predicted)
+        real_pair, fake_pair = torch.cat([degraded, clean], 1), torch.cat([degraded, restored], 1)
+        d_loss = self.discriminator_step("disc", real_pair, fake_pair)
+        with self.autocast():
+            gan, matching = self.adversarial("disc", real_pair, fake_pair)
+        latent = l1_loss(predicted.float(), target.float())
+        perceptual = self.perceptual(restored.float(), clean)
+        loss = (cfg.latent_l1_weight * latent + cfg.gan_weight * gan.float()
+                + cfg.feature_matching_weight * matching.float() + cfg.perceptual_weight * perceptual)
+        self.optimize(loss, "mapping")
+        return {"loss": loss.item(), "latent_l1": latent.item(), "gan": gan.item(), "fm": matching.item(),
+                "vgg": perceptual.item(), "d": d_loss, "image_l1": l1_loss(restored.detach().float(), clean).item()}
+
+    def sample(self, batch):
+        restored = self.vae_clean.decode(self.modules["mapping"](self.vae_old.encode(batch["degraded"])[0],
+                                                                 self._sample_mask(batch)))
+        return [batch["degraded"], restored, batch["clean"]]
+
+    @staticmethod
+    def _sample_mask(batch):
+        mask = defect_mask(batch)
+        return latent_mask(mask) if mask is not None else None
+
+    def export(self, path: Path, meta: dict) -> Path:
+        return self.export_module(path, self.modules["mapping"], meta)
+
+
+def focal_dice_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, dice_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Focal loss (binary, ``gamma``) and soft Dice loss (1 - Dice) of defect ``logits`` vs a {0,1} mask."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    probability = torch.sigmoid(logits)
+    p_true = probability * target + (1 - probability) * (1 - target)
+    focal = ((1 - p_true) ** gamma * bce).mean()
+    dice = 1 - (2 * (probability * target).sum() + 1) / (probability.sum() + target.sum() + 1)
+    return focal, dice_weight * dice
+
+
+@register_trainer("bopbtl-detector")
+class DetectorStage(Stage):
+    """The U-Net scratch detector on grey degraded photos against the union of the defect masks."""
+
+    model_config_cls = BopbtlStageConfig
+    train_config_cls = BopbtlTrainConfig
+
+    def build(self):
+        detector = ScratchDetector(self.model_config.network_config().detector)
+        return {"detector": detector}, {"detector": adam(detector, lr=self.train_config.lr)}
+
+    def train_step(self, batch):
+        mask = defect_mask(batch)
+        if mask is None:
+            raise ValueError("bopbtl-detector: the training data has no defect masks ('mask' or 'masks')")
+        with self.autocast():
+            logits = self.nets["detector"](rgb_to_grey(batch["degraded"]))
+        focal, dice = focal_dice_loss(logits.float(), mask, self.train_config.focal_gamma, self.train_config.dice_weight)
+        loss = focal + dice
+        self.optimize(loss, "detector")
+        return {"loss": loss.item(), "focal": focal.item(), "dice": dice.item()}
+
+    def sample(self, batch):
+        grey = rgb_to_grey(batch["degraded"])
+        columns = [grey, torch.sigmoid(self.modules["detector"](grey))]
+        mask = defect_mask(batch)
+        return columns + ([mask] if mask is not None else [])
+
+    def export(self, path: Path, meta: dict) -> Path:
+        return save_weights(path, self.name, config_dict(self.model_config), self.modules["detector"], meta)
+
+
+def assemble_weights(model: str, size: str, vae_old: str | os.PathLike, vae_clean: str | os.PathLike,
+                     mapping: str | os.PathLike, detector: str | os.PathLike, out: str | os.PathLike,
+                     meta: dict | None = None) -> Path:
+    """Join the four stage exports into the weight file restorer ``model`` at ``size`` loads."""
+    net = BopbtlNet(get_config(size).variant(*VARIANTS[model]))
+    parts = ((net.vae_old, "bopbtl-vae-old", vae_old, "vae"), (net.vae_clean, "bopbtl-vae-clean", vae_clean, "vae"),
+             (net.mapping, "bopbtl-mapping", mapping, "mapping"), (net.detector, "bopbtl-detector", detector, "detector"))
+    sources = {}
+    for module, stage, path, part in parts:
+        sources[stage] = {"file": str(path), **load_stage_weights(module, stage, path, net.config, part)}
+    return save_weights(out, model, net.config.to_dict(), net, {**(meta or {}), "stages": sources})
