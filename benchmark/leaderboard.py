@@ -26,19 +26,12 @@ from pathlib import Path
 from oldphoto.datasets.imageio import write_bytes
 
 from . import rundir
-from .rundir import parse_float
+from .rundir import metric_sort_key, parse_float
 
 KEY = ("model", "config", "dataset", "protocol")
 LEAD = (*KEY, "n")
 TAIL = ("seconds_per_mp", "params", "peak_memory_mib", "memory_kind", "device", "oldphoto_version", "commit", "date")
 PROTOCOL_COLUMNS = ("protocol", "dataset", "description", "metrics")
-METRIC_ORDER = ("psnr", "psnr-y", "ssim", "lpips", "fid", "kid", "fd-vgg16", "brisque", "niqe", "wasserstein")
-
-
-def _metric_sort_key(name: str) -> tuple[int, str]:
-    return (METRIC_ORDER.index(name) if name in METRIC_ORDER else len(METRIC_ORDER), name)
-
-
 def _file_name(dataset: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", dataset) + ".csv"
 
@@ -75,7 +68,7 @@ def run_rows(run_dir: str | os.PathLike) -> tuple[dict[str, list[dict]], list[di
 
 
 def _columns(rows: list[dict]) -> list[str]:
-    metrics = sorted({k for r in rows for k in r if k not in (*LEAD, *TAIL) and not k.endswith("_std")}, key=_metric_sort_key)
+    metrics = sorted({k for r in rows for k in r if k not in (*LEAD, *TAIL) and not k.endswith("_std")}, key=metric_sort_key)
     return [*LEAD, *(c for m in metrics for c in (m, f"{m}_std")), *TAIL]
 
 
@@ -126,7 +119,7 @@ def _model_label(row: dict) -> str:
 
 def render_table(rows: list[dict], metrics: dict) -> list[str]:
     """Markdown table of ``rows`` (one protocol) with the best mean of each metric in bold."""
-    names = sorted(metrics, key=_metric_sort_key)
+    names = sorted(metrics, key=metric_sort_key)
     header = ["Model", "n", *[f"{m} {'↑' if metrics[m]['higher_is_better'] else '↓'}" for m in names],
               "s/MP ↓", "Params", "Device", "Commit"]
     best = {m: _best([parse_float(r.get(m, "")) for r in rows], metrics[m]["higher_is_better"]) for m in names}

@@ -33,6 +33,12 @@ REAL_SUBDIR = "real"
 SUMMARY_COLUMNS = ("model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better")
 MODELS_COLUMNS = ("model", "dataset", "config", "params", "device", "samples", "seconds_per_mp",
                   "peak_memory_mib", "memory_kind", "status", "error")
+METRIC_ORDER = ("psnr", "psnr-y", "ssim", "lpips", "fid", "kid", "fd-vgg16", "brisque", "niqe", "wasserstein")
+
+
+def metric_sort_key(name: str) -> tuple[int, str]:
+    """Sort key putting metrics in the usual table order (paired, set-level, no-reference), others last."""
+    return (METRIC_ORDER.index(name) if name in METRIC_ORDER else len(METRIC_ORDER), name)
 
 
 class RunDirError(ValueError):

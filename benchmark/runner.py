@@ -31,7 +31,7 @@ from oldphoto import __version__
 from oldphoto.datasets.imageio import read_rgb, write_image
 
 from . import rundir
-from .rundir import parse_float, restored_path
+from .rundir import metric_sort_key, parse_float, restored_path
 
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
 MASK_MODES = ("gt", "detected", "none")
@@ -75,7 +75,8 @@ class BenchData:
 
     @property
     def data_id(self) -> str:
-        return _digest(self.identity)[:12]
+        """What restored images depend on: the dataset without its sample count (so --limit reuses them)."""
+        return _digest({k: v for k, v in self.identity.items() if k not in ("n", "samples")})[:12]
 
 
 def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
@@ -193,6 +194,22 @@ def score_one(metric, pred: np.ndarray, target: np.ndarray | None) -> float:
     metric.reset()
     metric.update(pred, target if metric.needs_reference else None)
     return float(metric.per_image[0])
+
+
+class MetricFailures:
+    """Metric errors on single images (e.g. an image under a metric's minimum size): the value is
+    left empty, the first error per (metric, dataset) is logged, and all are counted for run.json."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log = log
+        self.errors: dict[str, dict] = {}
+
+    def record(self, metric: str, dataset: str, sample: str, exc: Exception) -> None:
+        key = f"{metric} on {dataset}"
+        if key not in self.errors:
+            self.log(f"warning: {key}: no value for {sample} and any other sample it fails on: {type(exc).__name__}: {exc}")
+            self.errors[key] = {"first_error": f"{type(exc).__name__}: {exc}", "count": 0}
+        self.errors[key]["count"] += 1
 
 
 def mean_std(metric, values: list[float]) -> tuple[float, float]:
@@ -317,7 +334,7 @@ class RunResult:
 
 
 def summary_table(summary: list[dict], statuses: list[ModelStatus]) -> list[str]:
-    metric_names = list(dict.fromkeys(r["metric"] for r in summary))
+    metric_names = sorted({r["metric"] for r in summary}, key=metric_sort_key)
     arrows = {r["metric"]: "↑" if str(r["higher_is_better"]) in ("True", "true", "1") else "↓" for r in summary}
     header = ["model", "dataset", *[f"{m}{arrows[m]}" for m in metric_names], "s/MP"]
     cells = {(r["model"], r["dataset"], r["metric"]): parse_float(r["mean"]) for r in summary}
@@ -373,6 +390,23 @@ def parse_model_names(spec: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:
+    """``["dip.iterations=50", ...]`` -> ``{"dip": {"iterations": 50}}`` (values parsed as YAML scalars)."""
+    import yaml
+
+    configs: dict = {}
+    for item in items:
+        target, sep, value = item.partition("=")
+        model, dot, field_name = target.partition(".")
+        if not (sep and dot and model and field_name):
+            raise BenchmarkError(f"--set {item!r}: expected MODEL.FIELD=VALUE, e.g. dip.iterations=50")
+        try:
+            configs.setdefault(model, {})[field_name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise BenchmarkError(f"--set {item!r}: cannot parse the value ({exc})") from None
+    return configs
+
+
 def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:
     """(id, text) of the protocol: the data identity, the mask mode and the metric conventions."""
     mask_text = {"gt": "ground-truth defect masks given to the models", "none": "no masks given",
@@ -381,7 +415,7 @@ def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:
         mask_text = "no masks given (real photos have no ground truth)"
     conventions = {name: info["convention"] for name, info in metric_info.items()}
     pid = _digest({"data": data.identity, "mask": mask_text, "metrics": conventions})[:10]
-    text = f"{data.description}; {mask_text}; metrics: " + "; ".join(conventions.values())
+    text = f"{data.description}; {mask_text}; metrics: " + ("; ".join(conventions.values()) or "none")
     return pid, text
 
 
@@ -432,6 +466,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     old_status = {(r["model"], r["dataset"], r["config"]): r for r in
                   (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
     clean_cache: list[np.ndarray] | None = None
+    metric_failures = MetricFailures(log)
     statuses: list[ModelStatus] = []
     summary: list[dict] = []
 
@@ -495,7 +530,11 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                             missing = list(per_image)
                         target = read_rgb(sample.clean) if sample.clean is not None else None
                         for name in missing:
-                            row[name] = score_one(per_image[name], restored, target)
+                            try:
+                                row[name] = score_one(per_image[name], restored, target)
+                            except Exception as exc:  # noqa: BLE001 - a metric failing on an image leaves it empty
+                                row[name] = math.nan
+                                metric_failures.record(name, bench.name, sample.id, exc)
                         rows[key] = row
                         journal.write(json.dumps(row) + "\n")
                         journal.flush()
@@ -527,7 +566,10 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                             log(f"warning: {name} for {model_name} on {bench.name} failed: {type(exc).__name__}: {exc}")
                             continue
                     else:
-                        values = [rows[(model_name, bench.name, s.id)][name] for s in bench.samples]
+                        values = [rows[(model_name, bench.name, s.id)].get(name, math.nan) for s in bench.samples]
+                        values = [v for v in values if not math.isnan(v)]
+                        if not values:
+                            continue
                         mean, std = mean_std(metric, values)
                         n = len(values)
                     summary.append({"model": model_name, "dataset": bench.name, "metric": name,
@@ -549,11 +591,14 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                     "description": bench.description, "identity": bench.identity,
                                     "protocol": pid, "protocol_text": text,
                                     "samples": [s.id for s in bench.samples],
+                                    "inputs": {s.id: {"degraded": str(s.degraded), "clean": s.clean and str(s.clean),
+                                                      "mask": s.mask and str(s.mask)} for s in bench.samples},
                                     "reference": str(paired.root.resolve()) if paired is not None else None}
     run = {"arguments": {"models": list(model_names), "data": str(data) if data is not None else None,
                          "real": str(real) if real is not None else None, "metrics": list(metric_names),
                          "device": device, "mask": mask, "limit": limit, "configs": configs},
            "datasets": dataset_meta, "metrics": metric_info, "unavailable_metrics": metric_set.unavailable,
+           "metric_errors": metric_failures.errors,
            "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     rundir.write_json(out / rundir.RUN, run)
     return RunResult(out, summary, statuses, run)
