@@ -231,6 +231,147 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
         click.echo(line)
 
 
+# --- benchmark runner, leaderboard and report (issue 6) -------------------------------------------
+
+@main.command("benchmark")
+@click.option("--models", "model_spec", default="all", show_default=True, help="`all` or comma-separated model names.")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False), help="Folder written by `oldphoto synthesize`.")
+@click.option("--real", "real_dir", default=None, type=click.Path(file_okay=False), help="Folder of real old photos (no-reference metrics, domain gap).")
+@click.option("--metrics", "metric_spec", default="psnr,ssim,lpips,fid,brisque,niqe,wasserstein", show_default=True,
+              help="Comma-separated metric names; ones that cannot be created (missing weights) are reported and left out.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Run folder (resumed when it exists).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N (models and metrics).")
+@click.option("--mask", default="gt", show_default=True, type=click.Choice(["gt", "detected", "none"]),
+              help="Defect masks given to the models: the dataset's, each model's detector, or none.")
+@click.option("--limit", default=None, type=click.IntRange(min=1), help="Only the first N samples of each dataset.")
+@click.option("--set", "overrides", multiple=True, metavar="MODEL.FIELD=VALUE", help="Model config override, e.g. dip.iterations=100.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress) -> None:
+    """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv,
+    models.csv, environment.json, restored images and report.html into --out. Exit 1 if a model failed."""
+    from oldphoto.benchmark.report import write_report
+    from oldphoto.benchmark.runner import BenchmarkError, iter_run_lines, parse_model_names, parse_overrides, run_benchmark
+
+    try:
+        names = parse_model_names(model_spec)
+        result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
+                               device=device, mask=mask, limit=limit, configs=parse_overrides(overrides),
+                               progress=not no_progress, log=lambda line: click.echo(line, err=True))
+    except BenchmarkError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in iter_run_lines(result):
+        click.echo(line)
+    click.echo(f"report: {write_report(result.out)}")
+    if result.failed:
+        sys.exit(1)
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--samples", default=12, show_default=True, type=click.IntRange(min=0), help="Comparison grids per dataset.")
+def report_cmd(run_dir, samples) -> None:
+    """(Re)write RUN_DIR/report.html from a benchmark run folder."""
+    from oldphoto.benchmark.report import write_report
+    from oldphoto.benchmark.rundir import RunDirError
+
+    try:
+        click.echo(f"wrote {write_report(run_dir, max_samples=samples)}")
+    except RunDirError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group("leaderboard")
+def leaderboard() -> None:
+    """The committed leaderboard: leaderboard/*.csv and its generated README.md."""
+
+
+@leaderboard.command("update")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--dir", "board", default="leaderboard", show_default=True, type=click.Path(file_okay=False),
+              help="Leaderboard folder.")
+def leaderboard_update_cmd(run_dir, board) -> None:
+    """Merge a benchmark run into the leaderboard CSVs and regenerate its README.md."""
+    from oldphoto.benchmark.leaderboard import update
+    from oldphoto.benchmark.rundir import RunDirError
+
+    try:
+        for path in update(run_dir, board):
+            click.echo(f"wrote {path}")
+    except RunDirError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# --- metrics and weights (issue 5) -----------------------------------------------------------------
+
+@main.group("weights")
+def weights_group() -> None:
+    """The metric weights cache ($OLDPHOTO_HOME, default ~/.cache/oldphoto): fetch, list, path."""
+
+
+@weights_group.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--fid-weights", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Local copy of pt_inception-2015-12-05-6726825d.pth for FID/KID.")
+@click.option("--force", is_flag=True, help="Fetch and convert again even when verified files exist.")
+def weights_fetch_cmd(names, fid_weights, force) -> None:
+    """Fetch, convert and verify weights (default: all). FID's Inception is optional: its failure only warns."""
+    from oldphoto.benchmark import weights
+
+    try:
+        results = weights.fetch(list(names) or None, fid_weights=fid_weights, force=force)
+    except weights.WeightsError as exc:
+        raise click.ClickException(str(exc)) from None
+    required_failed = False
+    for res in results:
+        optional = res.name == "fid-inception" and not fid_weights
+        label = "ok" if res.ok else ("missing (optional)" if optional else "FAILED")
+        click.echo(f"{res.name:14} {label}: {res.message}", err=not res.ok)
+        required_failed |= not res.ok and not optional
+    if required_failed:
+        sys.exit(1)
+
+
+@weights_group.command("list")
+def weights_list_cmd() -> None:
+    """Every weights file: present (sha256 verified) or missing with the reason."""
+    from oldphoto.benchmark import weights
+
+    for item in weights.list_weights():
+        click.echo(f"{item.name:14} {'present' if item.present else 'MISSING':8} {item.path}")
+        click.echo(f"{'':14} {item.detail}")
+
+
+@weights_group.command("path")
+@click.argument("name", required=False)
+def weights_path_cmd(name) -> None:
+    """Print the cache folder, or the verified path of weights NAME."""
+    from oldphoto.benchmark import weights
+
+    if name is None:
+        click.echo(weights.weights_dir())
+        return
+    try:
+        click.echo(weights.verify(name))
+    except weights.WeightsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@bench.command("metrics")
+@click.option("--size", "sizes", multiple=True, type=int, help="Square image side(s); default 256 and 512.")
+@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1), help="Pairs per measurement.")
+@click.option("--only", default=None, help="Comma-separated metric names to measure.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1))
+def bench_metrics_cmd(sizes, n, only, threads) -> None:
+    """Pairs/s per metric beside piq (and torchmetrics when installed), same pairs, same run."""
+    from oldphoto.benchmark.speed.metrics import bench_metrics
+
+    try:
+        for line in bench_metrics(tuple(sizes) or (256, 512), n, only.split(",") if only else None, threads):
+            click.echo(line)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from None
+
+
 if __name__ == "__main__":
     main()
 
