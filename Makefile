@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
+	$(BIN)/oldphoto weights fetch
 	$(BIN)/oldphoto demo --out $(DEMO_OUT)
 
 test: install
+	$(BIN)/oldphoto weights fetch
 	$(BIN)/pytest -q
 
 clean:

@@ -372,6 +372,77 @@ def bench_metrics_cmd(sizes, n, only, threads) -> None:
         raise click.BadParameter(str(exc), param_hint="--only") from None
 
 
+# --- metrics and weights (issue 5) -----------------------------------------------------------------
+
+@main.group("weights")
+def weights_group() -> None:
+    """The metric weights cache ($OLDPHOTO_HOME, default ~/.cache/oldphoto): fetch, list, path."""
+
+
+@weights_group.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--fid-weights", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Local copy of pt_inception-2015-12-05-6726825d.pth for FID/KID.")
+@click.option("--force", is_flag=True, help="Fetch and convert again even when verified files exist.")
+def weights_fetch_cmd(names, fid_weights, force) -> None:
+    """Fetch, convert and verify weights (default: all). FID's Inception is optional: its failure only warns."""
+    from oldphoto.benchmark import weights
+
+    try:
+        results = weights.fetch(list(names) or None, fid_weights=fid_weights, force=force)
+    except weights.WeightsError as exc:
+        raise click.ClickException(str(exc)) from None
+    required_failed = False
+    for res in results:
+        optional = res.name == "fid-inception" and not fid_weights
+        label = "ok" if res.ok else ("missing (optional)" if optional else "FAILED")
+        click.echo(f"{res.name:14} {label}: {res.message}", err=not res.ok)
+        required_failed |= not res.ok and not optional
+    if required_failed:
+        sys.exit(1)
+
+
+@weights_group.command("list")
+def weights_list_cmd() -> None:
+    """Every weights file: present (sha256 verified) or missing with the reason."""
+    from oldphoto.benchmark import weights
+
+    for item in weights.list_weights():
+        click.echo(f"{item.name:14} {'present' if item.present else 'MISSING':8} {item.path}")
+        click.echo(f"{'':14} {item.detail}")
+
+
+@weights_group.command("path")
+@click.argument("name", required=False)
+def weights_path_cmd(name) -> None:
+    """Print the cache folder, or the verified path of weights NAME."""
+    from oldphoto.benchmark import weights
+
+    if name is None:
+        click.echo(weights.weights_dir())
+        return
+    try:
+        click.echo(weights.verify(name))
+    except weights.WeightsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@bench.command("metrics")
+@click.option("--size", "sizes", multiple=True, type=int, help="Square image side(s); default 256 and 512.")
+@click.option("--n", default=20, show_default=True, type=click.IntRange(min=1), help="Pairs per measurement.")
+@click.option("--only", default=None, help="Comma-separated metric names to measure.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1))
+def bench_metrics_cmd(sizes, n, only, threads) -> None:
+    """Pairs/s per metric beside piq (and torchmetrics when installed), same pairs, same run."""
+    from oldphoto.benchmark.speed.metrics import bench_metrics
+
+    try:
+        for line in bench_metrics(tuple(sizes) or (256, 512), n, only.split(",") if only else None, threads):
+            click.echo(line)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--only") from None
+
+
 if __name__ == "__main__":
     main()
 

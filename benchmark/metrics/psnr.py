@@ -46,8 +46,8 @@ class PSNR(Metric):
     def _score(self, preds, targets):
         out = []
         for p, t in zip(preds, targets):
-            diff = (self._prepare(p) - self._prepare(t)).astype(np.float64).ravel()
-            mse = float(diff @ diff) / diff.size
+            diff = self._prepare(p) - self._prepare(t)
+            mse = float(np.square(diff).sum(dtype=np.float64)) / diff.size
             out.append(10.0 * np.log10(255.0 ** 2 / mse) if mse > 0 else float("inf"))
         return out
 
