@@ -28,8 +28,8 @@ class ClassicalConfig:
     ``template``/``search``: NLM patch and search window sides (odd, pixels);
     ``inpaint_radius``: Telea neighbourhood radius in pixels."""
 
-    h: float = 7.0
-    h_color: float = 7.0
+    h: float = 10.0
+    h_color: float = 10.0
     template: int = 7
     search: int = 21
     inpaint_radius: float = 5.0

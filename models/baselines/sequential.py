@@ -28,8 +28,8 @@ class SequentialConfig:
     """``width``: channels per hidden conv; ``depth``: conv layers (receptive field 2*depth+1 px);
     ``inpaint_radius``: Telea radius in pixels; ``weights``: weight file (None = the shipped one)."""
 
-    width: int = 48
-    depth: int = 10
+    width: int = 32
+    depth: int = 8
     inpaint_radius: float = 5.0
     weights: str | None = None
 

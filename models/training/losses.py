@@ -50,8 +50,26 @@ def feature_matching_loss(fake_features: Sequence[torch.Tensor], real_features: 
     return sum(F.l1_loss(f, r.detach()) for f, r in zip(fake_features, real_features)) / len(fake_features)
 
 
+# VGG16 configuration "D": conv output channels, "M" = 2x2 max pooling.
+VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 # torchvision ``vgg16().features`` index of each of the 13 convolutions, in order.
 VGG16_CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
+
+
+def vgg16_feature_layers(last_layer: int) -> nn.Sequential:
+    """The layers of torchvision's ``vgg16().features`` up to index ``last_layer`` (same indices,
+    so its state dict keys apply), without building the 120M-parameter classifier."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in VGG16_LAYOUT:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
+            channels = item
+    if not 0 <= last_layer < len(layers):
+        raise ValueError(f"VGG16 features have layers 0..{len(layers) - 1}, got last_layer {last_layer}")
+    return nn.Sequential(*layers[: last_layer + 1])
 
 
 def lpips_vgg16_state_dict() -> dict[str, torch.Tensor]:
@@ -78,9 +96,7 @@ def vgg16_features(weights: str | os.PathLike | dict | None = None, last_layer: 
     ``"0.weight"``, ...; the dict itself or under ``"state_dict"``), or the dict itself. Layers
     past ``last_layer`` are dropped and their keys ignored.
     """
-    from torchvision.models import vgg16
-
-    features = vgg16(weights=None).features[: last_layer + 1]
+    features = vgg16_feature_layers(last_layer)
     source = "the oldphoto cache (lpips-vgg16)" if weights is None else "VGG16 weights"
     if weights is None:
         weights = lpips_vgg16_state_dict()
