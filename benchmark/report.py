@@ -269,4 +269,48 @@ def write_report(run_dir: str | os.PathLike, max_samples: int = 12, zoom_side: i
     return path
 
 
-__all__ = ["bar_chart", "crop_box", "write_report"]
+def chromium_command(user_data_dir: str | os.PathLike) -> list[str] | None:
+    """Headless Chromium with no network side traffic and a throwaway profile; None when not installed."""
+    import shutil
+
+    binary = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
+    if binary is None:
+        return None
+    return [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+            f"--user-data-dir={user_data_dir}"]
+
+
+def browser_check(page: str | os.PathLike, screenshot: str | os.PathLike | None = None,
+                  window: tuple[int, int] = (1280, 1600), timeout_s: float = 120.0) -> dict:
+    """Open ``page`` in headless Chromium and return its self-check (``#selftest`` attributes:
+    status, images, broken, sorted); with ``screenshot``, also save a PNG of the page's top.
+
+    Raises FileNotFoundError when Chromium is not installed, RuntimeError when it fails.
+    """
+    import re
+    import subprocess
+    import tempfile
+
+    url = Path(page).resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="oldphoto-chromium-") as profile:
+        base = chromium_command(profile)
+        if base is None:
+            raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+        dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=timeout_s)
+        if dom.returncode != 0:
+            raise RuntimeError(f"chromium --dump-dom exited {dom.returncode}: {dom.stderr[-2000:]}")
+        if screenshot is not None:
+            shot = subprocess.run([*base, f"--window-size={window[0]},{window[1]}", f"--screenshot={Path(screenshot).resolve()}", url],
+                                  capture_output=True, text=True, timeout=timeout_s)
+            if shot.returncode != 0 or not Path(screenshot).is_file():
+                raise RuntimeError(f"chromium --screenshot exited {shot.returncode}: {shot.stderr[-2000:]}")
+    tag = re.search(r'<p id="selftest"([^>]*)>([^<]*)<', dom.stdout)
+    if tag is None:
+        raise RuntimeError(f"{page}: no #selftest element in the DOM Chromium returned")
+    result = dict(re.findall(r'data-([a-z]+)="([^"]*)"', tag.group(1)))
+    result["text"] = html.unescape(tag.group(2))
+    return result
+
+
+__all__ = ["bar_chart", "browser_check", "chromium_command", "crop_box", "write_report"]

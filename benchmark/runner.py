@@ -36,7 +36,8 @@ from .rundir import metric_sort_key, parse_float, restored_path
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
 MASK_MODES = ("gt", "detected", "none")
 JOURNAL = ".per_image.jsonl"
-ROW_KEYS = ("model", "dataset", "sample", "mask", "config", "data_id", "seconds", "megapixels")
+TEXT_KEYS = ("model", "dataset", "sample", "mask", "config", "data_id")
+ROW_KEYS = (*TEXT_KEYS, "seconds", "megapixels")
 PACKAGES = ("numpy", "scipy", "torch", "torchvision", "opencv-python-headless", "scikit-image", "pillow",
             "lpips", "pytorch-fid", "piq", "pandas", "albumentations")
 
@@ -358,8 +359,7 @@ def _load_rows(out: Path) -> dict[tuple[str, str, str], dict]:
     rows: dict = {}
     if (out / rundir.PER_IMAGE).is_file():
         for r in rundir.read_csv(out / rundir.PER_IMAGE):
-            rows[_row_key(r)] = {k: (v if k in ("model", "dataset", "sample", "mask", "config", "data_id") else parse_float(v))
-                                 for k, v in r.items() if v != ""}
+            rows[_row_key(r)] = {k: (v if k in TEXT_KEYS else parse_float(v)) for k, v in r.items()}
     if (out / JOURNAL).is_file():
         for line in (out / JOURNAL).read_text().splitlines():
             try:
