@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from oldphoto.benchmark import weights
@@ -44,7 +46,9 @@ class LPIPS(Metric):
         import lpips
 
         self.net, self.batch_size = net, int(batch_size)
-        model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False)
+        with warnings.catch_warnings():  # lpips calls torchvision with the deprecated `pretrained=` argument
+            warnings.simplefilter("ignore", UserWarning)
+            model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False)
         load_backbone_convs(model.net, self._weights[net])
         self._model = model.eval().to(self.device)
 
