@@ -107,11 +107,13 @@ def presets_cmd(show, gallery, seed) -> None:
 @main.command("demo")
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(file_okay=False))
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-def demo_cmd(out_dir, seed) -> None:
+@click.option("--leaderboard", "board", default="leaderboard", show_default=True, type=click.Path(file_okay=False),
+              help="Leaderboard folder the builtin benchmark is merged into.")
+def demo_cmd(out_dir, seed, board) -> None:
     """The main job on the embedded default photos (no download needed)."""
     from oldphoto.demo import run_demo
 
-    for line in run_demo(Path(out_dir), seed=seed):
+    for line in run_demo(Path(out_dir), seed=seed, leaderboard=Path(board), log=lambda line: click.echo(line, err=True)):
         click.echo(line)
 
 

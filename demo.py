@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -13,6 +13,12 @@ from oldphoto.datasets.imageio import read_rgb, write_image
 from oldphoto.degrade.gallery import contact_sheet, pipeline_rows
 
 GALLERY_PHOTOS = ("astronaut", "chelsea", "coffee")
+# The builtin benchmark (bounded so `make demo` stays under 15 minutes on 2 CPU cores): the first
+# BENCH_SAMPLES builtin photos, one BENCH_CROP crop each; Deep Image Prior with few iterations.
+BENCH_PRESET = "bopbtl-paper"
+BENCH_CROP = 256
+BENCH_SAMPLES = 12
+BENCH_CONFIGS = {"dip": {"iterations": 50}}
 
 
 def _gallery_images(names=GALLERY_PHOTOS, side: int = 256) -> dict:
@@ -35,8 +41,15 @@ def preset_gallery(out: Path, seed: int = 0) -> None:
     write_image(out, contact_sheet(rows))
 
 
-def run_demo(out: Path, seed: int = 0) -> Iterator[str]:
-    """Degrade every builtin photo with every preset; write the outputs and a contact sheet."""
+def run_demo(out: Path, seed: int = 0, leaderboard: Path | None = Path("leaderboard"),
+             log: Callable[[str], None] = print) -> Iterator[str]:
+    """The main job: degrade every builtin photo with every preset (outputs and a contact sheet),
+    then synthesize the builtin benchmark, run every registered model on it, merge the run into
+    ``leaderboard`` (None: leave the leaderboard alone) and write the HTML report.
+
+    ``log`` receives the benchmark's progress and warnings as they happen; yielded lines are the
+    demo's own summary.
+    """
     paths = builtin_paths()
     yield f"{len(paths)} builtin photos, presets: {', '.join(degrade.list_presets())}"
     for name in degrade.list_presets():
@@ -47,3 +60,30 @@ def run_demo(out: Path, seed: int = 0) -> Iterator[str]:
         yield f"  {name}: {len(paths)} images -> {out / 'degraded' / name}"
     preset_gallery(out / "gallery.png", seed=seed)
     yield f"contact sheet: {out / 'gallery.png'}"
+    yield from run_builtin_benchmark(out / "benchmark", seed=seed, leaderboard=leaderboard, log=log)
+
+
+def run_builtin_benchmark(out: Path, seed: int = 0, leaderboard: Path | None = None,
+                          log: Callable[[str], None] = print) -> Iterator[str]:
+    """Synthesize the builtin benchmark set (``BENCH_SAMPLES`` crops of ``BENCH_CROP`` px with
+    ``BENCH_PRESET``), benchmark every registered model on it with ``BENCH_CONFIGS``, update the
+    leaderboard and write the report."""
+    from oldphoto import models
+    from oldphoto.benchmark.leaderboard import update
+    from oldphoto.benchmark.report import write_report
+    from oldphoto.benchmark.runner import DEFAULT_METRICS, iter_run_lines, run_benchmark
+    from oldphoto.datasets.sources import make_source
+    from oldphoto.datasets.synthesize import synthesize
+
+    data = out / "data"
+    summary = synthesize(make_source("builtin"), data, preset=BENCH_PRESET, seed=seed, crop=BENCH_CROP,
+                         limit=BENCH_SAMPLES, progress=False)
+    yield f"benchmark data: {summary.written} samples -> {data}"
+    names = models.list_models()
+    yield f"benchmarking {len(names)} models: {', '.join(names)}"
+    result = run_benchmark(names, data, out / "run", metric_names=DEFAULT_METRICS, configs=BENCH_CONFIGS, log=log)
+    yield from iter_run_lines(result)
+    if leaderboard is not None:
+        for path in update(result.out, leaderboard):
+            yield f"leaderboard: {path}"
+    yield f"report: open {write_report(result.out).resolve().as_uri()}"

@@ -198,17 +198,18 @@ def score_one(metric, pred: np.ndarray, target: np.ndarray | None) -> float:
 
 
 class MetricFailures:
-    """Metric errors on single images (e.g. an image under a metric's minimum size): the value is
-    left empty, the first error per (metric, dataset) is logged, and all are counted for run.json."""
+    """Metric errors (an image under a metric's minimum size, missing weights of a set-level metric):
+    the value is left empty, the first error per (metric, dataset) is logged, all are counted for run.json."""
 
     def __init__(self, log: Callable[[str], None]) -> None:
         self.log = log
         self.errors: dict[str, dict] = {}
 
-    def record(self, metric: str, dataset: str, sample: str, exc: Exception) -> None:
+    def record(self, metric: str, dataset: str, what: str, exc: Exception) -> None:
+        """Count a failure of ``metric`` on ``what`` (a sample, or a model's set for set-level metrics)."""
         key = f"{metric} on {dataset}"
         if key not in self.errors:
-            self.log(f"warning: {key}: no value for {sample} and any other sample it fails on: {type(exc).__name__}: {exc}")
+            self.log(f"warning: {key}: no value for {what} (nor for others it fails on): {type(exc).__name__}: {exc}")
             self.errors[key] = {"first_error": f"{type(exc).__name__}: {exc}", "count": 0}
         self.errors[key]["count"] += 1
 
@@ -563,7 +564,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                             metric.update(preds, clean_set())
                             mean, std, n = metric.compute(), math.nan, len(preds)
                         except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run
-                            log(f"warning: {name} for {model_name} on {bench.name} failed: {type(exc).__name__}: {exc}")
+                            metric_failures.record(name, bench.name, f"the set restored by {model_name}", exc)
                             continue
                     else:
                         values = [rows[(model_name, bench.name, s.id)].get(name, math.nan) for s in bench.samples]
