@@ -421,3 +421,64 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
     click.echo(f"trained {name} to step {result.step} in {result.seconds:.0f} s ({losses}); run folder {result.out}")
     if result.weights:
         click.echo(f"inference weights: {result.weights}")
+
+
+# --- restore and its benchmark (issue 8) ---------------------------------------------------------
+
+@main.command("restore")
+@click.argument("inputs", nargs=-1, required=True, metavar="IN...")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--model", default="bopbtl", show_default=True, help="bopbtl, bopbtl-pnl, bopbtl-local or bopbtl-ae.")
+@click.option("--config", "config_name", default="small", show_default=True, type=click.Choice(["small", "full"]))
+@click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Assembled weight file instead of the shipped checkpoints.")
+@click.option("--scratches", default="auto", show_default=True, type=click.Choice(["auto", "off"]),
+              help="auto: detect defects at full resolution and fill them; off: no detection.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
+@click.option("--save-masks", is_flag=True, help="Write the detected defect masks to OUT/masks/NAME.png.")
+@click.option("--max-memory", "max_memory", default=None, type=float, metavar="GB",
+              help="Working-memory budget on the device [default: 80% of a GPU, 4 GB on the CPU].")
+@click.option("--grey-to-colour", is_flag=True, help="Let grey inputs come out in colour (default: they stay grey).")
+@click.option("--faces", is_flag=True, help="Refine faces with the bopbtl-face stage.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device, save_masks, max_memory,
+                grey_to_colour, faces, no_progress) -> None:
+    """Restore photos of any size (files or folders) into OUT/NAME.png with OUT/restore.json.
+    A file that fails is reported and the others go on; exit 1 if any failed."""
+    from oldphoto.models.bopbtl.restore import RestoreOptions, restore_files
+    from oldphoto.models.training import CheckpointError
+
+    files = _expand_inputs(inputs)
+    try:
+        options = RestoreOptions(model=model, config=config_name, scratches=scratches, device=device,
+                                 save_masks=save_masks, max_memory_gb=max_memory, grey_to_colour=grey_to_colour,
+                                 faces=faces, weights=weights)
+        records = restore_files(files, out_dir, options, progress=not no_progress,
+                                log=lambda line: click.echo(line, err=True))
+    except (CheckpointError, KeyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    failed = sum(1 for r in records if r["error"] is not None)
+    click.echo(f"restored {len(records) - failed} of {len(records)} file(s) into {out_dir} (report: restore.json)")
+    if failed:
+        sys.exit(1)
+
+
+@bench.command("restore")
+@click.option("--sizes", default="1,4,12,24", show_default=True, help="Comma-separated sizes in megapixels.")
+@click.option("--config", "config_name", default="small", show_default=True, type=click.Choice(["small", "full"]))
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
+@click.option("--branches", default="patch-attention,partial-nonlocal,local", show_default=True,
+              help="Comma-separated global branches: patch-attention, partial-nonlocal, local.")
+@click.option("--max-memory", "max_memory", default=None, type=float, metavar="GB", help="As for `oldphoto restore`.")
+@click.option("--timeout", default=None, type=float, help="Seconds allowed per measurement.")
+def bench_restore_cmd(sizes, config_name, device, branches, max_memory, timeout) -> None:
+    """Seconds and peak memory of detection + restoration per size and global branch (random weights),
+    beside the memory of the reference's dense N x N attention."""
+    from oldphoto.benchmark.speed.restore import bench_restore
+
+    try:
+        size_list = [float(s) for s in sizes.split(",") if s]
+        for line in bench_restore(size_list, [b for b in branches.split(",") if b], config_name, device, max_memory, timeout):
+            click.echo(line)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None

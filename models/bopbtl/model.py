@@ -106,14 +106,17 @@ class BopbtlRestorer(TorchRestorer):
 def build(name: str, config=None, pretrained: bool | str | Path = True, device: str = "auto") -> BopbtlRestorer:
     """Restorer ``name`` at ``config`` (``"small"`` by default, or ``"full"``, or a BopbtlConfig).
 
-    ``pretrained``: True loads ``models/checkpoints/<name>-<config>.pt``, a path loads that file (a
-    missing or unfitting file is a CheckpointError naming it), False keeps the random initialisation.
+    ``pretrained``: True loads the shipped parts in ``models/checkpoints/bopbtl-<config>/`` (see
+    :mod:`.shipped`), a path loads that assembled file (a missing or unfitting file is a
+    CheckpointError naming it), False keeps the random initialisation.
     """
     branch, variational = VARIANTS[name]
     net = BopbtlNet(get_config(config).variant(branch, variational))
     restorer = BopbtlRestorer(name, net, device)
     if pretrained is True:
-        restorer.load(None, variant=net.config.name)
+        from .shipped import load_shipped
+
+        restorer.weights_meta = load_shipped(net, name)
     elif pretrained:
         restorer.load(pretrained)
     return restorer

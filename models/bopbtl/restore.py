@@ -1,0 +1,340 @@
+"""``oldphoto restore``: whole photos of any size through a bopbtl model, in one process.
+
+Stages per file: ``read`` (EXIF rotation, 16-bit, grey: :func:`~oldphoto.datasets.imageio.read_rgb`),
+``detect`` (the scratch U-Net at full resolution, in overlapping tiles blended with smooth
+weights), ``restore`` (VAE1 encoder -> mapping -> VAE2 decoder), ``faces`` (optional, the
+``bopbtl-face`` stage) and ``write`` (atomic PNG at the input's own size; grey inputs stay grey).
+
+Memory: when the whole network does not fit ``max_memory`` bytes on the compute device, the
+convolutional parts run band by band with whole-image InstanceNorm statistics
+(:class:`~.streaming.BandRunner`, exact), whole activations kept in host memory; the mapping's
+global branch runs on the whole latent when it fits, else on overlapping latent tiles blended
+with smooth weights (:func:`~.tiling.run_tiled`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from oldphoto.datasets.imageio import read_rgb, write_bytes, write_image
+
+from ..tensors import crop_to, image_to_tensor, tensor_to_image
+from .blocks import pad_to_fit
+from .detector import rgb_to_grey
+from .model import MIN_SIZE, BopbtlRestorer, latent_mask
+from .attention import MultiScalePatchAttention
+from .streaming import BandRunner
+from .tiling import run_tiled
+from .vae import DOWNSAMPLING
+
+GB = 1 << 30
+# Rough working-set factors (bytes = factor * channels * positions * 4), checked by `oldphoto bench restore`.
+WHOLE_NETWORK_FACTOR = 5  # live full-resolution activations of the VAE stem in a whole forward pass
+GLOBAL_BRANCH_FACTOR = 10  # features, copied patches, the 2C+1 fusion input and ResBlock temporaries
+LATENT_TILE_OVERLAP = 16  # latent pixels (64 image pixels) shared by neighbouring global-branch tiles
+MIN_LATENT_TILE = 48
+LATENT_TILE_ALIGN = 8  # the largest patch size of the patch attention: tiles keep its patch grid
+
+
+def default_max_memory(device: torch.device) -> int:
+    """Default working-memory budget in bytes: 80% of a CUDA device's memory, 4 GiB on the CPU."""
+    if device.type == "cuda":
+        return int(0.8 * torch.cuda.get_device_properties(device).total_memory)
+    return 4 * GB
+
+
+def is_grey(image: np.ndarray) -> bool:
+    """True when every pixel of uint8 H x W x 3 ``image`` has equal R, G and B."""
+    return bool((image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all())
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """uint8 H x W x 3 RGB -> uint8 H x W grey (ITU-R BT.601 weights, rounded)."""
+    grey = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    """Start a new peak-memory window: CUDA allocator peak, or the process's peak RSS (Linux)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        pass  # no reset possible: the peak below is then the process lifetime's
+
+
+def peak_memory(device: torch.device) -> tuple[int | None, str]:
+    """(bytes, kind) since :func:`reset_peak_memory`: ``cuda_max_allocated`` or ``cpu_peak_rss``
+    (VmHWM of this process; None where /proc is unavailable)."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024, "cpu_peak_rss"
+    except OSError:
+        pass
+    return None, "cpu_peak_rss"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one image runs: ``streamed`` (band by band) and the global branch's latent tile side
+    (None: the whole latent at once)."""
+
+    streamed: bool
+    latent_tile: int | None
+    band_elements: int
+
+
+class PhotoRestorer:
+    """A loaded bopbtl restorer with full-resolution detection and memory-bounded restoration.
+
+    ``max_memory``: working-memory budget on the compute device in bytes (None: see
+    :func:`default_max_memory`). ``detect_tile`` / ``detect_overlap``: detector tile side and
+    overlap in pixels.
+    """
+
+    def __init__(self, restorer: BopbtlRestorer, max_memory: int | None = None, detect_tile: int = 512,
+                 detect_overlap: int = 64) -> None:
+        self.restorer = restorer
+        self.net = restorer.net
+        self.device = torch.device(restorer.device)
+        self.max_memory = int(max_memory) if max_memory is not None else default_max_memory(self.device)
+        if self.max_memory <= 0:
+            raise ValueError(f"max_memory must be > 0 bytes, got {self.max_memory}")
+        if not 0 <= detect_overlap < detect_tile:
+            raise ValueError(f"detect_overlap {detect_overlap} must be in [0, detect_tile {detect_tile})")
+        self.detect_tile, self.detect_overlap = detect_tile, detect_overlap
+
+    @property
+    def uses_mask(self) -> bool:
+        return self.net.uses_mask
+
+    def global_branch_bytes(self, latent_positions: int) -> int:
+        """Estimated bytes of the global branch on ``latent_positions`` latent pixels (0 without one)."""
+        if self.net.mapping.global_branch is None:
+            return 0
+        chunk = 2 * 4 * self.net.config.mapping.attention_chunk_elements
+        return GLOBAL_BRANCH_FACTOR * self.net.config.mapping.widths[-1] * latent_positions * 4 + chunk
+
+    def plan(self, height: int, width: int) -> Plan:
+        """Choose whole / band-by-band execution and the global branch's tiling for an image size."""
+        padded = [max(side + (-side) % DOWNSAMPLING, MIN_SIZE) for side in (height, width)]
+        latent = (padded[0] // DOWNSAMPLING) * (padded[1] // DOWNSAMPLING)
+        whole = WHOLE_NETWORK_FACTOR * self.net.config.vae.channels * padded[0] * padded[1] * 4
+        global_bytes = self.global_branch_bytes(latent)
+        band_elements = max(1 << 16, min(1 << 24, self.max_memory // (16 * 4)))
+        if whole + global_bytes <= self.max_memory:
+            return Plan(False, None, band_elements)
+        if global_bytes <= self.max_memory // 2:
+            return Plan(True, None, band_elements)
+        per_position = GLOBAL_BRANCH_FACTOR * self.net.config.mapping.widths[-1] * 4
+        side = int(math.sqrt(max(1, self.max_memory // 2 - 2 * 4 * self.net.config.mapping.attention_chunk_elements) / per_position))
+        return Plan(True, max(MIN_LATENT_TILE, side // LATENT_TILE_ALIGN * LATENT_TILE_ALIGN), band_elements)
+
+    def detect(self, image: np.ndarray) -> np.ndarray:
+        """Defect probability (float32 H x W in [0, 1]) of uint8 RGB ``image`` at full resolution."""
+        grey = rgb_to_grey(image_to_tensor(image, torch.device("cpu")))
+        detector = self.net.detector
+
+        def probability(window: torch.Tensor, _slices) -> torch.Tensor:
+            return torch.sigmoid(detector(window))
+
+        with torch.inference_mode():
+            prob = run_tiled(probability, grey, self.detect_tile, self.detect_overlap, 1, self.device)
+        return prob[0, 0].numpy()
+
+    def restore(self, image: np.ndarray, mask: np.ndarray | None, plan: Plan | None = None) -> np.ndarray:
+        """Restore uint8 H x W x 3 ``image`` with bool H x W defect ``mask`` (None: no defects)."""
+        plan = plan or self.plan(*image.shape[:2])
+        storage = torch.device("cpu") if plan.streamed else self.device
+        x = image_to_tensor(image, storage)
+        m = torch.from_numpy(mask).to(storage, torch.float32)[None, None] if mask is not None else None
+        with torch.inference_mode():
+            if not plan.streamed:
+                return tensor_to_image(self.net(x, m))
+            return tensor_to_image(self._restore_streamed(x, m, plan))
+
+    def _restore_streamed(self, x: torch.Tensor, mask: torch.Tensor | None, plan: Plan) -> torch.Tensor:
+        net, mapping = self.net, self.net.mapping
+        padded, size = pad_to_fit(x, DOWNSAMPLING, MIN_SIZE)
+        runner = BandRunner(self.device, x.device, plan.band_elements)
+        latent = runner.run(net.vae_old.encoder.layers, padded * 2.0 - 1.0)
+        features = runner.run(mapping.up, latent)
+        if mapping.global_branch is not None:
+            latent_m = None
+            if mapping.uses_mask:
+                latent_m = (latent_mask(pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0]) if mask is not None
+                            else features.new_zeros((1, 1, *features.shape[-2:])))
+            features = self._global(features, latent_m, plan.latent_tile, runner)
+        features = runner.run(mapping.local, features)
+        restored = runner.run(net.vae_clean.decoder.layers, runner.run(mapping.down, features))
+        return crop_to(restored * 0.5 + 0.5, size)
+
+    def _global(self, features: torch.Tensor, mask: torch.Tensor | None, tile: int | None,
+                runner: BandRunner) -> torch.Tensor:
+        """The mapping's global branch on the whole latent, or with only its attention in latent tiles
+        (its convolutions and ResBlocks then run band by band on the whole latent)."""
+        branch, device = self.net.mapping.global_branch, self.device
+
+        def window_mask(slices) -> torch.Tensor | None:
+            return mask[..., slices[0], slices[1]].to(device) if mask is not None else None
+
+        if tile is None:
+            whole = branch(features.to(device), mask.to(device)) if mask is not None else branch(features.to(device))
+            return whole.to(features.device)
+        channels = features.shape[1]
+        if isinstance(branch, MultiScalePatchAttention):
+            x = features
+            for scale in branch.scales:
+                copied = run_tiled(lambda w, s, scale=scale: scale.copy_patches(w, window_mask(s)), x, tile,
+                                   LATENT_TILE_OVERLAP, channels, device, align=scale.patch)
+                x = runner.run(scale.fuse, torch.cat([x, copied, mask], dim=1))
+            return runner.run(branch.post, x)
+        attended = run_tiled(lambda w, s: branch.attend(w, window_mask(s) if branch.partial else None), features,
+                             tile, LATENT_TILE_OVERLAP, channels, device)
+        fused = runner.run(branch.post, runner.add(features, runner.run(branch.W, attended)))
+        if not branch.partial:
+            return fused
+        return torch.lerp(features, fused, mask)
+
+
+@dataclass
+class RestoreOptions:
+    """Options of :func:`restore_files` (see ``oldphoto restore --help``)."""
+
+    model: str = "bopbtl"
+    config: str = "small"
+    scratches: str = "auto"
+    device: str = "auto"
+    save_masks: bool = False
+    max_memory_gb: float | None = None
+    grey_to_colour: bool = False
+    faces: bool = False
+    weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.scratches not in ("auto", "off"):
+            raise ValueError(f"scratches {self.scratches!r}: expected 'auto' or 'off'")
+        if self.max_memory_gb is not None and not self.max_memory_gb > 0:
+            raise ValueError(f"max_memory {self.max_memory_gb}: expected a positive number of GB")
+
+
+def output_names(files: list[Path]) -> list[str]:
+    """Distinct output stems: the input's stem, with ``-2``, ``-3``... where stems repeat."""
+    seen: dict[str, int] = {}
+    names = []
+    for path in files:
+        count = seen.get(path.stem.lower(), 0) + 1
+        seen[path.stem.lower()] = count
+        names.append(path.stem if count == 1 else f"{path.stem}-{count}")
+    return names
+
+
+class RestoreJob:
+    """Loads the models once, then restores files one by one into ``out`` with a report per file."""
+
+    def __init__(self, options: RestoreOptions, out: str | os.PathLike) -> None:
+        from oldphoto import models
+
+        self.options, self.out = options, Path(out)
+        pretrained = options.weights if options.weights else True
+        restorer = models.create(options.model, config=options.config, pretrained=pretrained, device=options.device)
+        if not isinstance(restorer, BopbtlRestorer):
+            raise ValueError(f"--model {options.model}: restore runs the bopbtl family only")
+        max_memory = int(options.max_memory_gb * GB) if options.max_memory_gb else None
+        self.photo = PhotoRestorer(restorer, max_memory)
+        self.faces = models.create("bopbtl-face", config=options.config, device=options.device) if options.faces else None
+        self.records: list[dict] = []
+
+    def describe(self) -> dict:
+        """Run-level part of restore.json."""
+        return {"model": self.options.model, "config": self.options.config, "device": str(self.photo.device),
+                "max_memory_bytes": self.photo.max_memory, "options": asdict(self.options),
+                "weights": self.photo.restorer.weights_meta}
+
+    def restore_file(self, path: Path, name: str) -> dict:
+        """Restore one file; every failure is caught and recorded in the returned dict's ``error``."""
+        record: dict = {"input": str(path), "output": None, "stages": [], "seconds": {}, "defect_fraction": None,
+                        "error": None}
+        device = self.photo.device
+        reset_peak_memory(device)
+        stage = "read"
+        try:
+            began = time.perf_counter()
+            image = read_rgb(path)
+            grey = is_grey(image)
+            record.update(width=image.shape[1], height=image.shape[0], grey=grey)
+            self._done(record, stage, began)
+            mask = None
+            if self.options.scratches == "auto" and self.photo.uses_mask:
+                stage, began = "detect", time.perf_counter()
+                mask = self.photo.detect(image) > self.photo.net.config.detector.threshold
+                record["defect_fraction"] = float(mask.mean())
+                self._done(record, stage, began)
+            stage, began = "restore", time.perf_counter()
+            plan = self.photo.plan(*image.shape[:2])
+            record["plan"] = asdict(plan)
+            restored = self.photo.restore(image, mask, plan)
+            self._done(record, stage, began)
+            if self.faces is not None:
+                stage, began = "faces", time.perf_counter()
+                restored = self.faces.restore(restored)
+                record["faces"] = self.faces.last_faces
+                self._done(record, stage, began)
+            stage, began = "write", time.perf_counter()
+            target = self.out / f"{name}.png"
+            write_image(target, luma(restored) if grey and not self.options.grey_to_colour else restored)
+            if mask is not None and self.options.save_masks:
+                mask_path = self.out / "masks" / f"{name}.png"
+                write_image(mask_path, mask.astype(np.uint8) * 255)
+                record["mask"] = str(mask_path)
+            record["output"] = str(target)
+            self._done(record, stage, began)
+        except Exception as exc:  # one bad file must not stop the batch; the record says what failed
+            record["error"] = f"{stage}: {type(exc).__name__}: {exc}"
+        record["peak_memory_bytes"], record["peak_memory_kind"] = peak_memory(device)
+        return record
+
+    @staticmethod
+    def _done(record: dict, stage: str, began: float) -> None:
+        record["stages"].append(stage)
+        record["seconds"][stage] = round(time.perf_counter() - began, 4)
+
+    def write_report(self) -> Path:
+        """Write ``restore.json`` (atomically) with the run description and every file's record."""
+        path = self.out / "restore.json"
+        report = {**self.describe(), "files": self.records,
+                  "failed": sum(1 for r in self.records if r["error"] is not None)}
+        write_bytes(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+        return path
+
+
+def restore_files(files: list[Path], out: str | os.PathLike, options: RestoreOptions,
+                  progress: bool = True, log=None) -> list[dict]:
+    """Restore ``files`` into ``out`` (``NAME.png``, ``masks/NAME.png`` with ``save_masks``,
+    ``restore.json``); returns the per-file records. ``log(line)`` receives one line per failure."""
+    from tqdm.auto import tqdm
+
+    job = RestoreJob(options, out)
+    for path, name in tqdm(list(zip(files, output_names(files))), desc="restore", unit="photo", disable=not progress):
+        record = job.restore_file(Path(path), name)
+        job.records.append(record)
+        job.write_report()
+        if record["error"] is not None and log is not None:
+            log(f"error: {path}: {record['error']}")
+    job.write_report()
+    return job.records

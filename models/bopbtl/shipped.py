@@ -1,0 +1,47 @@
+"""The bopbtl checkpoints shipped in ``models/checkpoints/bopbtl-<config>/``.
+
+The three shipped models share their VAEs and scratch detector, so the folder holds each training
+stage's export once (``vae-old.pt``, ``vae-clean.pt``, ``detector.pt``) and one mapping per model
+(``mapping-<model>.pt``); :func:`load_shipped` assembles a network from them, checking that every
+part was trained with the network's own config. ``train.sh`` and ``MODEL_CARD-*.md`` beside the
+files say how they were made.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..training import CheckpointError
+from ..weights import CHECKPOINT_DIR
+from .model import BopbtlNet
+from .train import load_stage_weights
+
+
+def shipped_dir(config_name: str) -> Path:
+    """Folder of the shipped parts for config ``config_name`` (``small``, ``full``)."""
+    return CHECKPOINT_DIR / f"bopbtl-{config_name}"
+
+
+def shipped_parts(model: str, config_name: str) -> list[tuple[str, str, Path]]:
+    """(network attribute, training stage, file) of each part model ``model`` is assembled from."""
+    folder = shipped_dir(config_name)
+    return [("mapping", "bopbtl-mapping", folder / f"mapping-{model}.pt"),
+            ("vae_old", "bopbtl-vae-old", folder / "vae-old.pt"),
+            ("vae_clean", "bopbtl-vae-clean", folder / "vae-clean.pt"),
+            ("detector", "bopbtl-detector", folder / "detector.pt")]
+
+
+def load_shipped(net: BopbtlNet, model: str) -> dict:
+    """Load the shipped parts of ``model`` into ``net``; returns meta per stage (file and its meta).
+
+    A missing part, or one trained with another config, is a CheckpointError naming the file.
+    """
+    parts_meta = {}
+    for attribute, stage, path in shipped_parts(model, net.config.name):
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no shipped {stage} checkpoint for {model!r} at config "
+                                  f"{net.config.name!r}; train one (see {path.parent / 'train.sh'}) or pass a weights file")
+        part = "vae" if attribute.startswith("vae") else attribute
+        meta = load_stage_weights(getattr(net, attribute), stage, path, net.config, part)
+        parts_meta[stage] = {"file": str(path), **meta}
+    return {"stages": parts_meta}
