@@ -449,6 +449,8 @@ def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device,
     from oldphoto.models.training import CheckpointError
 
     files = _expand_inputs(inputs)
+    if not files:
+        raise click.UsageError(f"no image files found in {', '.join(inputs)}")
     try:
         options = RestoreOptions(model=model, config=config_name, scratches=scratches, device=device,
                                  save_masks=save_masks, max_memory_gb=max_memory, grey_to_colour=grey_to_colour,
