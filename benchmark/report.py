@@ -91,12 +91,13 @@ def _summary_tables(page: _Page, run: dict) -> None:
             params = int(st["params"]) if st["params"] else 0
             memory = parse_float(st["peak_memory_mib"])
             status = st["status"] if st["status"] == "ok" else f'{st["status"]}: {st["error"]}'
+            short = status if len(status) <= 60 else status[:57] + "..."
             config = f' <span class="cfg">{_e(st["config"])}</span>' if st["config"] else ""
             rows.append(f'<tr><td data-v="{_e(st["model"])}">{_e(st["model"])}{config}</td>{"".join(tds)}'
                         f'<td data-v="{"" if math.isnan(speed) else speed}">{_fmt(speed)}</td>'
                         f'<td data-v="{params}">{params / 1e6:.3g} M</td>'
                         f'<td data-v="{"" if math.isnan(memory) else memory}">{_fmt(memory)}</td>'
-                        f'<td>{_e(status)}</td></tr>')
+                        f'<td title="{_e(status)}">{_e(short)}</td></tr>')
         page.parts.append(
             f'<h2>{_e(dataset)}</h2><p class="protocol">Protocol <code>{_e(meta["protocol"])}</code>: {_e(meta["protocol_text"])}</p>'
             f'<table class="sortable"><thead><tr><th data-type="text">model</th>{head}<th data-type="num" data-higher="0">s/MP ↓</th>'
