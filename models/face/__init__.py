@@ -6,5 +6,6 @@ Importing this package registers the model ``bopbtl-face`` and its trainer.
 
 from .model import FaceEnhancerConfig, FaceRestorer, build
 from .pipeline import enhance_faces
+from .train import FaceStage, FaceTrainConfig
 
-__all__ = ["FaceEnhancerConfig", "FaceRestorer", "build", "enhance_faces"]
+__all__ = ["FaceEnhancerConfig", "FaceRestorer", "FaceStage", "FaceTrainConfig", "build", "enhance_faces"]

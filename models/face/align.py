@@ -60,6 +60,13 @@ def invert(matrix: np.ndarray) -> np.ndarray:
     return cv2.invertAffineTransform(np.asarray(matrix, np.float64))
 
 
+def compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The 2x3 matrix applying ``inner`` first, then ``outer``."""
+    out = outer[:, :2] @ inner
+    out[:, 2] += outer[:, 2]
+    return out
+
+
 def matrix_scale(matrix: np.ndarray) -> float:
     """Uniform scale of a similarity matrix (aligned pixels per input pixel)."""
     return float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))

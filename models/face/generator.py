@@ -37,6 +37,7 @@ class FaceGeneratorConfig:
     start: str = "degraded"
     latent_dim: int = 256
     spectral_norm: bool = True
+    residual: bool = False
 
     def __post_init__(self) -> None:
         if self.size < 2**UPSAMPLINGS or self.size % 2**UPSAMPLINGS:
@@ -49,7 +50,7 @@ class FaceGeneratorConfig:
 
 FACE_CONFIGS = {
     "full": FaceGeneratorConfig(),
-    "small": FaceGeneratorConfig(ngf=8, spade_hidden=32),
+    "small": FaceGeneratorConfig(ngf=8, spade_hidden=32, residual=True),
 }
 
 
@@ -105,7 +106,8 @@ class SpadeResBlock(nn.Module):
 class FaceGenerator(nn.Module):
     """``forward(degraded, z=None)``: degraded face Nx3xHxW in [0, 1] (H, W multiples of 32)
     -> enhanced face of the same size in [0, 1]. In latent mode ``z`` (N x latent_dim) defaults
-    to zeros, the mode of the N(0, 1) prior, so inference is deterministic."""
+    to zeros, the mode of the N(0, 1) prior, so inference is deterministic. See
+    FaceGeneratorConfig for ``residual``."""
 
     def __init__(self, config: FaceGeneratorConfig) -> None:
         super().__init__()
@@ -121,6 +123,9 @@ class FaceGenerator(nn.Module):
             for cin, cout, _ in SPADE_LAYOUT
         )
         self.to_rgb = nn.Conv2d(config.ngf, 3, 3, padding=1)
+        if config.residual:
+            nn.init.zeros_(self.to_rgb.weight)
+            nn.init.zeros_(self.to_rgb.bias)
 
     def forward(self, degraded: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         n, channels, height, width = degraded.shape
@@ -143,4 +148,5 @@ class FaceGenerator(nn.Module):
                 x = F.interpolate(x, scale_factor=2, mode="nearest")
             scaled = guide if x.shape[-1] == width else F.interpolate(guide, size=x.shape[-2:], mode="area")
             x = block(x, scaled)
-        return (torch.tanh(self.to_rgb(F.leaky_relu(x, 0.2))) + 1) / 2
+        out = torch.tanh(self.to_rgb(F.leaky_relu(x, 0.2)))
+        return (degraded + out).clamp(0, 1) if self.config.residual else (out + 1) / 2

@@ -23,10 +23,11 @@ MODEL_NAME = "bopbtl-face"
 
 @dataclass
 class FaceEnhancerConfig:
-    """``generator``: "small" or "full" (the shipped checkpoint is ``bopbtl-face-<generator>.pt``).
+    """``generator``: "small" or "full" (the shipped checkpoint is ``bopbtl-face-<generator>.pt``) or
+    a dict of FaceGeneratorConfig fields (for weights trained with other sizes; no shipped file).
     ``detector`` / ``blend``: their configs. ``max_faces``: enhance the N best faces (None = all)."""
 
-    generator: str = "small"
+    generator: str | dict = "small"
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     blend: BlendConfig = field(default_factory=BlendConfig)
     max_faces: int | None = None
@@ -79,8 +80,14 @@ def build(config=None, pretrained: bool | str | Path = True, device: str = "auto
     """The face enhancer. ``pretrained``: True loads ``models/checkpoints/bopbtl-face-<generator>.pt``
     (missing = CheckpointError naming it), a path loads that file, False keeps random weights."""
     cfg = make_enhancer_config(config)
-    restorer = FaceRestorer(cfg, get_face_config(cfg.generator), device)
+    named = isinstance(cfg.generator, str)
+    generator_config = (get_face_config(cfg.generator) if named
+                        else make_config(FaceGeneratorConfig, cfg.generator, f"{MODEL_NAME} generator config"))
+    restorer = FaceRestorer(cfg, generator_config, device)
     if pretrained is True:
+        if not named:
+            raise ValueError(f"{MODEL_NAME}: only the named generator configs have a shipped checkpoint; "
+                             "pass pretrained=PATH for a custom generator config")
         restorer.load(shipped_weights(f"{MODEL_NAME}-{cfg.generator}"))
     elif pretrained:
         restorer.load(pretrained)

@@ -11,6 +11,8 @@ from oldphoto.models.face.align import (align_face, invert, similarity_transform
 from oldphoto.models.face.detect import DetectorConfig, FaceDetector, stretch_contrast, to_three_channels
 from oldphoto.models.face.errors import FaceStageError
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 # A point inside each face, read off the photos by eye (x, y in pixels).
 FACE_POINTS = {"astronaut": (225, 115), "grace_hopper": (265, 230)}
 SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
