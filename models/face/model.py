@@ -49,6 +49,7 @@ class FaceRestorer(Restorer):
     """Runs :func:`~.pipeline.enhance_faces` on each photo; ``last_faces`` holds the last photo's faces_info."""
 
     name = MODEL_NAME
+    needs_training = True
 
     def __init__(self, config: FaceEnhancerConfig, generator_config: FaceGeneratorConfig, device: str = "auto") -> None:
         self.config = config

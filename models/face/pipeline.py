@@ -18,14 +18,18 @@ from .generator import FaceGenerator
 
 
 def run_generator(generator: FaceGenerator, crops: list[np.ndarray], batch_size: int = 4) -> list[np.ndarray]:
-    """Enhance uint8 size x size x 3 crops with ``generator`` (on its own device, no gradients)."""
+    """Enhance uint8 size x size x 3 crops with ``generator`` (on its own device, no gradients);
+    a failing or non-finite forward pass is a FaceStageError of stage "enhance"."""
     parameter = next(generator.parameters())
     results = []
     for start in range(0, len(crops), batch_size):
         batch = np.stack(crops[start:start + batch_size])
         x = torch.from_numpy(batch).to(parameter.device).permute(0, 3, 1, 2).to(parameter.dtype).div(255.0)
-        with torch.no_grad():
-            y = generator(x).float()
+        try:
+            with torch.no_grad():
+                y = generator(x).float()
+        except (RuntimeError, ValueError) as exc:
+            raise FaceStageError("enhance", f"{type(exc).__name__}: {exc}") from None
         if not torch.isfinite(y).all():
             raise FaceStageError("enhance", f"the generator produced non-finite values for faces {start}..{start + len(batch) - 1}")
         y = y.clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -56,12 +60,7 @@ def enhance_faces(image: np.ndarray, generator: FaceGenerator, detector: FaceDet
             aligned.append(align_face(rgb, face, size))
         except FaceStageError as exc:
             raise FaceStageError("align", exc.reason, face=index) from None
-    try:
-        enhanced = run_generator(generator, [a.image for a in aligned], batch_size) if aligned else []
-    except FaceStageError:
-        raise
-    except (RuntimeError, ValueError) as exc:
-        raise FaceStageError("enhance", f"{type(exc).__name__}: {exc}") from None
+    enhanced = run_generator(generator, [a.image for a in aligned], batch_size) if aligned else []
     out = blend_faces(rgb, list(zip(aligned, enhanced)), blend) if aligned else rgb.copy()
     info = [dict(face.to_dict(), enhanced=True, blended=True) for face in chosen]
     info += [dict(face.to_dict(), enhanced=False, blended=False, reason=f"beyond max_faces={max_faces}")

@@ -102,3 +102,12 @@ def test_tiny_training_run_lowers_the_loss_and_exports_loadable_weights(ffhq_roo
     assert restorer.weights_meta["steps"] == 40
     with pytest.raises(ValueError, match="shipped checkpoint"):
         create("bopbtl-face", config={"generator": generator}, device="cpu")
+
+
+def test_shipped_demonstration_checkpoint_loads_and_runs():
+    restorer = create("bopbtl-face", device="cpu")
+    assert restorer.weights_meta["stage"] == "bopbtl-face" and restorer.weights_meta["steps"] == 100
+    image = read_rgb(builtin_paths()["grace_hopper"])
+    out = restorer.restore(image)
+    assert out.shape == image.shape and len(restorer.last_faces) == 1 and restorer.last_faces[0]["blended"]
+    assert (out != image).any()
