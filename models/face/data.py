@@ -13,7 +13,6 @@ same in every worker and on every machine.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import torch
 
 from ..tensors import resolve_device
 from .errors import FaceStageError
