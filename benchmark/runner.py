@@ -586,7 +586,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     rundir.write_csv(out / rundir.MODELS, rundir.MODELS_COLUMNS, [vars(s) for s in statuses])
     dataset_meta = {}
     for bench in datasets:
-        used = {n: metric_info[n] for n in metric_set.applicable(bench, paired is not None)}
+        measured = {r["metric"] for r in summary if r["dataset"] == bench.name}
+        used = {n: metric_info[n] for n in metric_set.applicable(bench, paired is not None) if n in measured}
         pid, text = _protocol(bench, mask, used)
         dataset_meta[bench.name] = {"real": bench.real, "root": str(bench.root.resolve()), "n": len(bench.samples),
                                     "description": bench.description, "identity": bench.identity,
