@@ -78,7 +78,7 @@ def test_streamed_restoration_equals_whole_for_every_branch(name):
     mask = np.zeros(image.shape[:2], bool)
     mask[20:24, 5:60] = True
     whole = photo.restore(image, mask, Plan(False, None, 1 << 20)).astype(int)
-    streamed = photo.restore(image, mask, Plan(True, None, 4000))
+    streamed = photo.restore(image, mask, Plan(True, None, 20_000))
     assert np.abs(whole - streamed).max() <= 1
 
 
