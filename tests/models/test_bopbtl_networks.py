@@ -131,8 +131,8 @@ def test_detector_runs_only_without_mask_and_in_scratch_mode():
 
 
 def test_missing_checkpoint_is_an_error_naming_the_file(tmp_path):
-    with pytest.raises(CheckpointError, match="bopbtl-small.pt"):
-        models.create("bopbtl", config="small", pretrained=True, device="cpu")
+    with pytest.raises(CheckpointError, match="bopbtl-full"):  # only the small checkpoints ship
+        models.create("bopbtl", config="full", pretrained=True, device="cpu")
     missing = tmp_path / "nowhere.pt"
     with pytest.raises(CheckpointError, match="nowhere.pt"):
         models.create("bopbtl", config="small", pretrained=str(missing), device="cpu")
