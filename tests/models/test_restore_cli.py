@@ -106,3 +106,14 @@ def test_missing_shipped_part_is_an_error_naming_the_file():
         models.create("bopbtl-ae", config="small", device="cpu")
     with pytest.raises(CheckpointError, match="bopbtl-full"):
         models.create("bopbtl", config="full", device="cpu")
+
+
+def test_faces_stage_runs_and_is_recorded(tmp_path):
+    photo = cv2.resize(read_rgb(builtin_paths()["grace_hopper"]), (256, 300), interpolation=cv2.INTER_AREA)
+    Image.fromarray(photo).save(tmp_path / "portrait.png")
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "portrait.png"), "--out", str(tmp_path / "out"),
+                                       "--device", "cpu", "--faces", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "out" / "restore.json").read_text())["files"][0]
+    assert record["stages"] == ["read", "detect", "restore", "faces", "write"]
+    assert len(record["faces"]) == 1 and record["faces"][0]["enhanced"] and record["faces"][0]["blended"]
