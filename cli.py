@@ -374,10 +374,6 @@ def bench_metrics_cmd(sizes, n, only, threads) -> None:
         raise click.BadParameter(str(exc), param_hint="--only") from None
 
 
-if __name__ == "__main__":
-    main()
-
-
 # --- models and training (issue 6) ----------------------------------------------------------------
 
 @main.command("models")
@@ -484,3 +480,7 @@ def bench_restore_cmd(sizes, config_name, device, branches, max_memory, timeout)
             click.echo(line)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,12 @@ def test_entry_points(argv):
     assert __version__ in out.stdout
 
 
+def test_script_entry_point_registers_every_command():
+    out = subprocess.run([sys.executable, str(ROOT / "cli.py"), "--help"], capture_output=True, text=True, check=True)
+    listed = {line.split()[0] for line in out.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert listed == set(main.commands)
+
+
 def test_misuse_exits_non_zero(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["no-such-command"]).exit_code != 0
