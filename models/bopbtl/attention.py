@@ -87,9 +87,9 @@ class NonLocalBlock(nn.Module):
 class PatchAttention(nn.Module):
     """One scale of the TPAMI patch attention: copy the most similar valid patch into each hole patch.
 
-    Features are cut into non-overlapping ``patch`` x ``patch`` patches (padded by replication, the
-    padding counted as masked, so any size works). Every patch containing a hole is a query; keys are
-    the patches at most ``max_masked`` masked; similarity is the cosine of the flattened patches; the
+    Features are cut into non-overlapping ``patch`` x ``patch`` patches (padded by replication, so any
+    size works). Every patch containing a hole is a query (padding is no hole); keys are the patches
+    at most ``max_masked`` masked, padding counted as masked; similarity is the cosine of the flattened patches; the
     best key (never the query itself) is copied. Input, copied features and mask are fused by a 3x3
     convolution.
     """
@@ -106,16 +106,17 @@ class PatchAttention(nn.Module):
         height, width = x.shape[-2:]
         pad_h, pad_w = (-height) % self.patch, (-width) % self.patch
         padded = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else x
-        padded_mask = F.pad(mask, (0, pad_w, 0, pad_h), value=1.0)
         patches = F.unfold(padded, self.patch, stride=self.patch)
-        masked_fraction = F.avg_pool2d(padded_mask, self.patch).flatten(1)
-        copied = [self._copy_one(patches[b], masked_fraction[b]) for b in range(x.shape[0])]
+        hole_fraction = F.avg_pool2d(F.pad(mask, (0, pad_w, 0, pad_h), value=0.0), self.patch).flatten(1)
+        invalid_fraction = F.avg_pool2d(F.pad(mask, (0, pad_w, 0, pad_h), value=1.0), self.patch).flatten(1)
+        copied = [self._copy_one(patches[b], hole_fraction[b], invalid_fraction[b]) for b in range(x.shape[0])]
         folded = F.fold(torch.stack(copied), padded.shape[-2:], self.patch, stride=self.patch)
         return folded[..., :height, :width]
 
-    def _copy_one(self, patches: torch.Tensor, masked_fraction: torch.Tensor) -> torch.Tensor:
-        query_idx = (masked_fraction > 0).nonzero().squeeze(1)
-        key_idx = (masked_fraction <= self.max_masked).nonzero().squeeze(1)
+    def _copy_one(self, patches: torch.Tensor, hole_fraction: torch.Tensor,
+                  invalid_fraction: torch.Tensor) -> torch.Tensor:
+        query_idx = (hole_fraction > 0).nonzero().squeeze(1)
+        key_idx = (invalid_fraction <= self.max_masked).nonzero().squeeze(1)
         if query_idx.numel() == 0 or key_idx.numel() == 0:
             return patches
         # A query whose only candidate is itself gets an all -inf row; argmax then picks that key.

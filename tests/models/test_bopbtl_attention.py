@@ -144,6 +144,17 @@ def test_patch_attention_copies_the_most_similar_mostly_valid_patch():
     assert torch.equal(copied[..., untouched], x[..., untouched])
 
 
+def test_patch_attention_leaves_defect_free_border_patches_alone():
+    """Padding to the patch grid is never a hole: without defects nothing is copied."""
+    x = torch.randn(1, 4, 13, 10)
+    attention = PatchAttention(4, patch=4, max_masked=0.6)
+    assert torch.equal(attention.copy_patches(x, torch.zeros(1, 1, 13, 10)), x)
+    mask = torch.zeros(1, 1, 13, 10)
+    mask[..., 0:2, 0:2] = 1.0
+    copied = attention.copy_patches(x, mask)
+    assert torch.equal(copied[..., 4:, :], x[..., 4:, :]) and torch.equal(copied[..., :, 4:], x[..., :, 4:])
+
+
 @pytest.mark.parametrize("size", [(13, 10), (7, 9), (3, 2)])
 def test_patch_attention_handles_sizes_not_multiple_of_the_patch(size):
     module = MultiScalePatchAttention(6, (8, 4, 2), max_masked=0.6, post_res_blocks=1, chunk_elements=50).eval()
