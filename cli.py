@@ -250,7 +250,8 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress) -> None:
     """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv,
-    models.csv, environment.json, restored images and report.html into --out. Exit 1 if a model failed."""
+    models.csv, environment.json, restored images and report.html into --out. Exit 1 if a model failed.
+    With --models all, models whose weights are not shipped are skipped (listed with the reason)."""
     from oldphoto.benchmark.report import write_report
     from oldphoto.benchmark.runner import BenchmarkError, iter_run_lines, parse_model_names, parse_overrides, run_benchmark
 
@@ -258,7 +259,8 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
         names = parse_model_names(model_spec)
         result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
                                device=device, mask=mask, limit=limit, configs=parse_overrides(overrides),
-                               progress=not no_progress, log=lambda line: click.echo(line, err=True))
+                               progress=not no_progress, log=lambda line: click.echo(line, err=True),
+                               skip_missing_weights=model_spec.strip() == "all")
     except BenchmarkError as exc:
         raise click.ClickException(str(exc)) from None
     for line in iter_run_lines(result):

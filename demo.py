@@ -81,7 +81,8 @@ def run_builtin_benchmark(out: Path, seed: int = 0, leaderboard: Path | None = N
     yield f"benchmark data: {summary.written} samples -> {data}"
     names = models.list_models()
     yield f"benchmarking {len(names)} models: {', '.join(names)}"
-    result = run_benchmark(names, data, out / "run", metric_names=DEFAULT_METRICS, configs=BENCH_CONFIGS, log=log)
+    result = run_benchmark(names, data, out / "run", metric_names=DEFAULT_METRICS, configs=BENCH_CONFIGS, log=log,
+                           skip_missing_weights=True)
     yield from iter_run_lines(result)
     if leaderboard is not None:
         for path in update(result.out, leaderboard):

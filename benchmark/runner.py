@@ -328,7 +328,11 @@ class RunResult:
 
     @property
     def failed(self) -> list[ModelStatus]:
-        return [m for m in self.models if m.status != "ok"]
+        return [m for m in self.models if m.status == "failed"]
+
+    @property
+    def skipped(self) -> list[ModelStatus]:
+        return [m for m in self.models if m.status == "skipped"]
 
     def table(self) -> list[str]:
         """The summary as fixed-width text lines: one row per (model, dataset), one column per metric."""
@@ -431,8 +435,12 @@ def _mask_for(sample: BenchSample, mode: str, restorer, image: np.ndarray) -> np
 def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: str | os.PathLike,
                   real: str | os.PathLike | None = None, metric_names: list[str] | tuple = DEFAULT_METRICS,
                   device: str = "auto", mask: str = "gt", limit: int | None = None, configs: dict | None = None,
-                  progress: bool = True, log: Callable[[str], None] = print) -> RunResult:
+                  progress: bool = True, log: Callable[[str], None] = print,
+                  skip_missing_weights: bool = False) -> RunResult:
     """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
+
+    ``skip_missing_weights`` (what ``--models all`` uses): a model whose checkpoint is not shipped
+    is listed as ``skipped`` with the reason instead of ``failed``.
 
     ``configs``: model name -> config overrides (a dict passed to ``models.create``). ``mask``: "gt"
     (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
@@ -442,6 +450,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     from tqdm import tqdm
 
     from oldphoto import models
+    from oldphoto.models.training import CheckpointError
 
     if mask not in MASK_MODES:
         raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")
@@ -485,8 +494,10 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 restorer = models.create(model_name, config=config, device=device)
             except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
                 message = f"{type(exc).__name__}: {exc}"
-                log(f"error: model {model_name} could not be created: {message}")
-                statuses += [ModelStatus(model_name, d.name, config_text, status="failed", error=message) for d in datasets]
+                skip = skip_missing_weights and isinstance(exc, CheckpointError)
+                log(f"{'skipped' if skip else 'error'}: model {model_name} could not be created: {message}")
+                statuses += [ModelStatus(model_name, d.name, config_text, status="skipped" if skip else "failed",
+                                         error=message) for d in datasets]
                 continue
             meter = PeakMemory(restorer.device)
             for data_index, bench in enumerate(datasets):
@@ -611,4 +622,6 @@ def iter_run_lines(result: RunResult) -> Iterator[str]:
     yield from result.table()
     for st in result.failed:
         yield f"FAILED {st.model} on {st.dataset}: {st.error}"
+    for st in result.skipped:
+        yield f"skipped {st.model} on {st.dataset} (no shipped weights): {st.error}"
     yield f"results: {result.out / rundir.SUMMARY} (per image: {result.out / rundir.PER_IMAGE})"

@@ -215,6 +215,18 @@ def test_model_that_cannot_be_created_is_reported(tmp_path, data):
     assert {r["model"] for r in read_rows(tmp_path / "summary.csv")} == {"input"}
 
 
+@pytest.mark.parametrize("skip", [True, False])
+def test_missing_weights_skip_under_all_and_fail_when_named(tmp_path, data, skip):
+    """`--models all` skips a model whose checkpoint is not shipped; naming it is a failure."""
+    configs = {"sequential": {"weights": str(tmp_path / "absent.pt")}}
+    result = run_benchmark(["sequential", "input"], data, tmp_path / "run", metric_names=["psnr"], device="cpu",
+                           configs=configs, progress=False, log=quiet, skip_missing_weights=skip)
+    flagged = result.skipped if skip else result.failed
+    assert [s.model for s in flagged] == ["sequential"] and "absent.pt" in flagged[0].error
+    assert not (result.failed if skip else result.skipped)
+    assert {r["model"] for r in read_rows(tmp_path / "run" / "summary.csv")} == {"input"}
+
+
 def test_detected_masks_need_a_detector(tmp_path, data):
     result = run_benchmark(["classical"], data, tmp_path, metric_names=["psnr"], device="cpu", mask="detected",
                            progress=False, log=quiet)
