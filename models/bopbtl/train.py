@@ -282,6 +282,8 @@ def load_frozen_vae(config: BopbtlConfig, stage: str, path: str | None, device: 
 class MappingStage(_GanStage):
     """The mapping between frozen VAEs: latent L1, conditional LSGAN, feature matching, perceptual."""
 
+    unused_parameters = True  # the global branch gets no gradient on a batch without defects
+
     def build(self):
         config = self.model_config.network_config()
         self.vae_old = load_frozen_vae(config, "bopbtl-vae-old", self.model_config.vae_old_weights, self.device)

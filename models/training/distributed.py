@@ -63,12 +63,16 @@ def rank_seed(seed: int, rank: int) -> int:
     return (seed * 1_000_003 + rank) % (2**63)
 
 
-def wrap(module: nn.Module, info: DistInfo) -> nn.Module:
-    """Wrap ``module`` in DistributedDataParallel when distributed and it has trainable parameters."""
+def wrap(module: nn.Module, info: DistInfo, find_unused: bool = False) -> nn.Module:
+    """Wrap ``module`` in DistributedDataParallel when distributed and it has trainable parameters.
+
+    ``find_unused``: some parameters may get no gradient in a step (e.g. a branch gated by the
+    defect mask on a batch without defects); DDP then searches for them each step.
+    """
     if not info.enabled or not any(p.requires_grad for p in module.parameters()):
         return module
     ids = [info.device.index] if info.device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(module, device_ids=ids)
+    return nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=find_unused)
 
 
 def unwrap(module: nn.Module) -> nn.Module:

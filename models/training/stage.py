@@ -62,6 +62,8 @@ class Stage(ABC):
     description: ClassVar[str] = ""
     model_config_cls: ClassVar[type]
     train_config_cls: ClassVar[type] = TrainConfig
+    # True when some parameters may get no gradient in a step (a mask-gated branch): DDP looks for them.
+    unused_parameters: ClassVar[bool] = False
 
     def __init__(self, model_config, train_config: TrainConfig, dist_info: distributed.DistInfo,
                  generator: torch.Generator) -> None:
@@ -74,7 +76,7 @@ class Stage(ABC):
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         modules, optimizers = self.build()
         self.modules = {k: m.to(self.device) for k, m in modules.items()}
-        self.nets = {k: distributed.wrap(m, dist_info) for k, m in self.modules.items()}
+        self.nets = {k: distributed.wrap(m, dist_info, self.unused_parameters) for k, m in self.modules.items()}
         self.optimizers = optimizers
 
     @abstractmethod

@@ -54,3 +54,44 @@ def test_two_gloo_processes_match_one_process_with_double_batch(tmp_path):
     single = load_checkpoint(tmp_path / "single" / "checkpoint.pt")
     for key, value in single["state"]["modules"]["denoiser"].items():
         assert torch.allclose(value, ddp["state"]["modules"]["denoiser"][key], atol=1e-6), key
+
+
+GATED = """
+import sys
+import torch
+from torch import nn
+from oldphoto.models.training import distributed
+
+class Gated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.always, self.holes_only = nn.Linear(4, 4), nn.Linear(4, 4)
+
+    def forward(self, x, has_holes):
+        return self.holes_only(self.always(x)) if has_holes else self.always(x)
+
+torch.manual_seed(0)
+info = distributed.setup(torch.device("cpu"))
+net = distributed.wrap(Gated(), info, find_unused=sys.argv[1] == "1")
+for _ in range(3):
+    net(torch.randn(2, 4), has_holes=False).sum().backward()
+distributed.teardown(info)
+"""
+
+
+def run_gated(tmp_path, find_unused: bool) -> subprocess.CompletedProcess:
+    script = tmp_path / "gated.py"
+    script.write_text(GATED)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+           "--master-port", str(free_port()), str(script), "1" if find_unused else "0"]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=120)
+
+
+def test_mask_gated_branches_train_under_ddp_only_with_find_unused(tmp_path):
+    """A batch without defects leaves the global branch unused: DDP must be told to look for that."""
+    from oldphoto.models.bopbtl.train import MappingStage
+
+    assert MappingStage.unused_parameters
+    ok = run_gated(tmp_path, find_unused=True)
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert run_gated(tmp_path, find_unused=False).returncode != 0
