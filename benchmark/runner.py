@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from oldphoto import __version__
-from oldphoto.datasets.imageio import read_rgb, write_image
+from oldphoto.datasets.imageio import read_journal, read_rgb, write_image
 
 from . import rundir
 from .rundir import metric_sort_key, parse_float, restored_path
@@ -365,13 +365,8 @@ def _load_rows(out: Path) -> dict[tuple[str, str, str], dict]:
     if (out / rundir.PER_IMAGE).is_file():
         for r in rundir.read_csv(out / rundir.PER_IMAGE):
             rows[_row_key(r)] = {k: (v if k in TEXT_KEYS else parse_float(v)) for k, v in r.items()}
-    if (out / JOURNAL).is_file():
-        for line in (out / JOURNAL).read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:  # the last line of a killed run may be cut short
-                continue
-            rows[_row_key(row)] = row
+    for row in read_journal(out / JOURNAL):
+        rows[_row_key(row)] = row
     return rows
 
 
@@ -436,7 +431,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                   real: str | os.PathLike | None = None, metric_names: list[str] | tuple = DEFAULT_METRICS,
                   device: str = "auto", mask: str = "gt", limit: int | None = None, configs: dict | None = None,
                   progress: bool = True, log: Callable[[str], None] = print,
-                  skip_missing_weights: bool = False) -> RunResult:
+                  skip_missing_weights: bool = False, faces: bool = False) -> RunResult:
     """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
 
     ``skip_missing_weights`` (what ``--models all`` uses): a model whose checkpoint is not shipped
@@ -444,7 +439,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
 
     ``configs``: model name -> config overrides (a dict passed to ``models.create``). ``mask``: "gt"
     (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
-    without one) or "none". ``limit``: the first N samples of each dataset. Writes the run folder
+    without one) or "none". ``limit``: the first N samples of each dataset. ``faces``: also score
+    aligned face crops of ``data`` as the dataset ``<name>-faces`` (:mod:`oldphoto.benchmark.faces`). Writes the run folder
     ``out`` and returns what it wrote; ``log`` receives progress lines.
     """
     from tqdm import tqdm
@@ -456,6 +452,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
         raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")
     if data is None and real is None:
         raise BenchmarkError("give --data DIR (a synthesized dataset) and/or --real DIR (real old photos)")
+    if faces and data is None:
+        raise BenchmarkError("--faces needs --data (a paired dataset: faces are found in its clean images)")
     if limit is not None and limit < 1:
         raise BenchmarkError(f"--limit must be >= 1, got {limit}")
     configs = dict(configs or {})
@@ -591,6 +589,14 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                     + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
             del restorer
             _write_per_image(out, rows)
+    face_run = None
+    if faces:
+        from .faces import benchmark_faces
+
+        face_run = benchmark_faces(paired, out, statuses, metric_set, mask, rows, metric_failures, log)
+        summary += face_run.summary
+        statuses += face_run.statuses
+        datasets += [face_run.data] if face_run.data is not None else []
     _write_per_image(out, rows)
     (out / JOURNAL).unlink()
     rundir.write_csv(out / rundir.SUMMARY, rundir.SUMMARY_COLUMNS, summary)
@@ -611,7 +617,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                          "real": str(real) if real is not None else None, "metrics": list(metric_names),
                          "device": device, "mask": mask, "limit": limit, "configs": configs},
            "datasets": dataset_meta, "metrics": metric_info, "unavailable_metrics": metric_set.unavailable,
-           "metric_errors": metric_failures.errors,
+           "metric_errors": metric_failures.errors, "faces": face_run.info if face_run else None,
            "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     rundir.write_json(out / rundir.RUN, run)
     return RunResult(out, summary, statuses, run)
@@ -624,4 +630,6 @@ def iter_run_lines(result: RunResult) -> Iterator[str]:
         yield f"FAILED {st.model} on {st.dataset}: {st.error}"
     for st in result.skipped:
         yield f"skipped {st.model} on {st.dataset} (no shipped weights): {st.error}"
+    if (result.run.get("faces") or {}).get("message"):
+        yield f"faces: {result.run['faces']['message']}: no face rows"
     yield f"results: {result.out / rundir.SUMMARY} (per image: {result.out / rundir.PER_IMAGE})"

@@ -16,6 +16,7 @@ Writes go through a temp file in the destination folder and an atomic rename.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 import warnings
@@ -149,3 +150,20 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def read_journal(path: str | os.PathLike) -> list[dict]:
+    """Rows of a JSON-lines journal (one JSON object per line); a missing file gives no rows.
+
+    A line that does not parse is skipped: the last line of a killed run may be cut short.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue
+    return rows

@@ -26,7 +26,7 @@ import numpy as np
 
 from oldphoto import __version__, degrade
 
-from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_rgb, write_bytes
+from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_journal, read_rgb, write_bytes
 from .masks import MASK_BITS, encode_masks
 from .sources import Source, SourceError
 
@@ -281,13 +281,8 @@ def _journal_rows(out: Path) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     if (out / "manifest.csv").is_file():
         rows.update({r["id"]: r for r in read_manifest(out / "manifest.csv")})
-    if (out / JOURNAL).is_file():
-        for line in (out / JOURNAL).read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:  # the last line of a killed run may be cut short
-                continue
-            rows[row["id"]] = {k: str(v) for k, v in row.items()}
+    for row in read_journal(out / JOURNAL):
+        rows[row["id"]] = {k: str(v) for k, v in row.items()}
     return rows
 
 
