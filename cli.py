@@ -248,7 +248,10 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
 @click.option("--limit", default=None, type=click.IntRange(min=1), help="Only the first N samples of each dataset.")
 @click.option("--set", "overrides", multiple=True, metavar="MODEL.FIELD=VALUE", help="Model config override, e.g. dip.iterations=100.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress) -> None:
+@click.option("--faces", is_flag=True, help="Also score aligned 256 px face crops (MTCNN on the clean images of --data) "
+              "as the dataset <name>-faces.")
+def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress,
+                  faces) -> None:
     """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv,
     models.csv, environment.json, restored images and report.html into --out. Exit 1 if a model failed.
     With --models all, models whose weights are not shipped are skipped (listed with the reason)."""
@@ -260,7 +263,7 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
         result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
                                device=device, mask=mask, limit=limit, configs=parse_overrides(overrides),
                                progress=not no_progress, log=lambda line: click.echo(line, err=True),
-                               skip_missing_weights=model_spec.strip() == "all")
+                               skip_missing_weights=model_spec.strip() == "all", faces=faces)
     except BenchmarkError as exc:
         raise click.ClickException(str(exc)) from None
     for line in iter_run_lines(result):

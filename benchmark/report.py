@@ -153,6 +153,7 @@ def _tile(page: _Page, label: str, path: Path, box: tuple[int, int, int], shape:
 
 
 def _sample_grids(page: _Page, run: dict, max_samples: int, zoom_side: int) -> None:
+    from .faces import face_crop_path
     from .runner import BenchSample, read_mask
 
     per_image = {(r["model"], r["dataset"], r["sample"]): r for r in run["per_image"]}
@@ -176,7 +177,8 @@ def _sample_grids(page: _Page, run: dict, max_samples: int, zoom_side: int) -> N
             tiles = [_tile(page, "degraded", prefix.with_name(f"{sample_id}-degraded.png"), box, degraded.shape[:2])]
             for model in shown:
                 row = per_image.get((model, dataset, sample_id))
-                path = restored_path(page.run_dir, model, sample_id, meta["real"])
+                path = (face_crop_path(page.run_dir, model, sample_id) if meta.get("identity", {}).get("kind") == "faces"
+                        else restored_path(page.run_dir, model, sample_id, meta["real"]))
                 if row is None or not path.is_file():
                     continue
                 note = " · ".join(f"{m} {_fmt(parse_float(row[m]))}" for m in metric_names if row.get(m, "") != "")
