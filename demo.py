@@ -18,7 +18,7 @@ GALLERY_PHOTOS = ("astronaut", "chelsea", "coffee")
 BENCH_PRESET = "bopbtl-paper"
 BENCH_CROP = 256
 BENCH_SAMPLES = 12
-BENCH_CONFIGS = {"dip": {"iterations": 50}}
+BENCH_CONFIGS = {"dip": {"iterations": 200}}
 
 
 def _gallery_images(names=GALLERY_PHOTOS, side: int = 256) -> dict:
