@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ._util import add_float, standard_normal, to_uint8
@@ -31,15 +32,16 @@ def speckle_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
 def salt_pepper_noise(image: np.ndarray, amount: float, salt_ratio: float, seed: int) -> np.ndarray:
     """Replace a fraction ``amount`` (0-1) of the array elements by 255 (salt) or 0 (pepper).
 
-    Each element (each channel of each pixel) is drawn independently; ``salt_ratio`` is the share
-    of the replaced elements that become salt.
+    Each element (each channel of each pixel) is drawn independently from a 16-bit uniform integer
+    (probabilities resolved to 1/65536); ``salt_ratio`` is the share of replaced elements that are salt.
     """
     rng = np.random.default_rng(seed)
-    u = rng.random(image.shape, dtype=np.float32)
-    out = image.copy()
-    out[u < amount] = 0
-    out[u < amount * salt_ratio] = 255
-    return out
+    flat = image.reshape(image.shape[0], -1)
+    u = np.frombuffer(rng.bytes(2 * flat.size), dtype=np.uint16).reshape(flat.shape)
+    replaced = cv2.compare(u, float(round(amount * 65536)), cv2.CMP_LT)
+    salt = cv2.compare(u, float(round(amount * salt_ratio * 65536)), cv2.CMP_LT)
+    out = cv2.bitwise_or(cv2.bitwise_and(flat, cv2.bitwise_not(replaced)), salt)
+    return out.reshape(image.shape)
 
 
 def poisson_noise(image: np.ndarray, peak: float, seed: int) -> np.ndarray:
