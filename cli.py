@@ -82,7 +82,9 @@ def degrade_cmd(inputs, out_dir, preset, config, seed, save_params) -> None:
 @click.option("--show", default=None, metavar="NAME", help="Print the preset's full YAML.")
 @click.option("--gallery", default=None, type=click.Path(dir_okay=False), help="Write a contact sheet PNG.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-def presets_cmd(show, gallery, seed) -> None:
+@click.option("--photos", default="astronaut,chelsea,coffee", show_default=True,
+              help="Comma-separated builtin photos shown in the gallery.")
+def presets_cmd(show, gallery, seed, photos) -> None:
     """List presets, show one, or write a gallery (clean | degraded | mask overlay per preset)."""
     import yaml
 
@@ -97,7 +99,10 @@ def presets_cmd(show, gallery, seed) -> None:
     if gallery:
         from oldphoto.demo import preset_gallery
 
-        preset_gallery(Path(gallery), seed=seed)
+        try:
+            preset_gallery(Path(gallery), seed=seed, photos=tuple(p.strip() for p in photos.split(",") if p.strip()))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--photos") from None
         click.echo(f"wrote {gallery}")
         return
     for name in degrade.list_presets():

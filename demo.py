@@ -32,9 +32,12 @@ def _gallery_images(names=GALLERY_PHOTOS, side: int = 256) -> dict:
     return images
 
 
-def preset_gallery(out: Path, seed: int = 0) -> None:
-    """Contact sheet of every preset on a few builtin photos (clean | degraded | mask overlay)."""
-    images = _gallery_images()
+def preset_gallery(out: Path, seed: int = 0, photos: tuple[str, ...] = GALLERY_PHOTOS) -> None:
+    """Contact sheet of every preset on a few builtin ``photos`` (clean | degraded | mask overlay)."""
+    unknown = sorted(set(photos) - set(builtin_paths()))
+    if unknown:
+        raise ValueError(f"unknown builtin photo(s) {unknown}; available: {sorted(builtin_paths())}")
+    images = _gallery_images(photos)
     rows = []
     for name in degrade.list_presets():
         rows += pipeline_rows(degrade.preset(name), images, seed=seed)

@@ -137,14 +137,24 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
     write_bytes(path, buf.tobytes())
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a crash leaves the old file or none, never a partial one)."""
+    """Write ``data`` to ``path`` atomically (a crash leaves the old file or none, never a partial one).
+
+    The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

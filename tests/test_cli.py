@@ -57,6 +57,8 @@ def test_misuse_exits_non_zero(tmp_path):
     assert res.exit_code != 0 and "missing.png" in res.output
     res = runner.invoke(main, ["presets", "--show", "nope"])
     assert res.exit_code != 0 and "unknown preset" in res.output
+    res = runner.invoke(main, ["presets", "--gallery", str(tmp_path / "g.png"), "--photos", "nope"])
+    assert res.exit_code != 0 and "unknown builtin photo" in res.output
 
 
 def write_png(path, image):

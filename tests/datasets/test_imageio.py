@@ -88,3 +88,18 @@ def test_writes_are_atomic_and_lossless(tmp_path):
         write_bytes(tmp_path / "b.png", encode_png(image, stored=stored))
         assert np.array_equal(read_rgb(tmp_path / "b.png"), image)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["a.png", "b.png"]
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """Atomic writes go through a private temp file, but the result is as readable as open() makes it."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_bytes(tmp_path / "a.bin", b"x")
+        (tmp_path / "b.bin").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "a.bin").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o644
