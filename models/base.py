@@ -7,11 +7,25 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 
+def check_rgb(name: str, image) -> None:
+    """Raise ValueError naming model ``name`` unless ``image`` is a uint8 HxWx3 RGB array."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"{name}: expected a uint8 HxWx3 RGB array, got {type(image).__name__} {shape}")
+
+
 class Restorer(ABC):
     """Restores uint8 RGB photos. Subclasses set the class attributes below.
 
     ``restore(image, mask=None)`` takes uint8 HxWx3 RGB (or a list of them) and an optional bool
     HxW defect mask (or a list) and returns uint8 RGB of the same size (or a list).
+
+    Optional capability (no abstract method; callers test ``hasattr``): a model with a latent space
+    implements ``encode_latents(images: list[np.ndarray]) -> np.ndarray``, float64 N x D features of
+    N uint8 HxWx3 images in the latent of the *old-photo* domain, pooled to a fixed D whatever the
+    image size: for each latent channel its spatial mean, then its spatial (population) standard
+    deviation (D = 2 x channels). The benchmark's latent domain gap (``wasserstein-latent``,
+    :mod:`oldphoto.benchmark.domain_gap`) compares these features of real and synthetic old photos.
     """
 
     name: str = ""
@@ -38,9 +52,7 @@ class Restorer(ABC):
             if len(masks) != len(image):
                 raise ValueError(f"{self.name}: {len(image)} images but {len(masks)} masks")
             return [self.restore(im, m) for im, m in zip(image, masks)]
-        if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-            shape = getattr(image, "shape", None)
-            raise ValueError(f"{self.name}: expected a uint8 HxWx3 RGB array, got {type(image).__name__} {shape}")
+        check_rgb(self.name, image)
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != image.shape[:2]:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..base import check_rgb
 from ..learned import TorchRestorer
 from ..registry import register_model
 from ..tensors import count_parameters, crop_to, image_to_tensor
@@ -96,6 +97,23 @@ class BopbtlRestorer(TorchRestorer):
         with torch.inference_mode():
             probability = self.net.detect(image_to_tensor(image, torch.device(self.device)))
         return (probability[0, 0] > self.net.config.detector.threshold).cpu().numpy()
+
+    def encode_latents(self, images: list[np.ndarray]) -> np.ndarray:
+        """Pooled VAE1 (old-photo domain) latent means of uint8 RGB ``images``: float64 N x 2C
+        (C latent channels: 64 in the small and full configs, so D = 128). Each image is padded as
+        for restoration; over the latent cells covering the image (padding left out), each channel's
+        spatial mean, then its spatial population standard deviation."""
+        if not images:
+            raise ValueError(f"{self.name}: encode_latents needs at least one image")
+        rows = []
+        with torch.inference_mode():
+            for image in images:
+                check_rgb(self.name, image)
+                x, (height, width) = pad_to_fit(image_to_tensor(image, torch.device(self.device)), DOWNSAMPLING, MIN_SIZE)
+                latent = self.net.vae_old.encode(x)[0][0, :, :-(-height // DOWNSAMPLING), :-(-width // DOWNSAMPLING)]
+                cells = latent.flatten(1)
+                rows.append(torch.cat([cells.mean(1), cells.std(1, correction=0)]).double().cpu().numpy())
+        return np.stack(rows)
 
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is None and self.scratches and self.net.uses_mask:
