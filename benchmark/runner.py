@@ -448,6 +448,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     from oldphoto import models
     from oldphoto.models.training import CheckpointError
 
+    from .domain_gap import METRIC as LATENT_GAP, LatentGap
+
     if mask not in MASK_MODES:
         raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")
     if data is None and real is None:
@@ -475,6 +477,9 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                   (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
     clean_cache: list[np.ndarray] | None = None
     metric_failures = MetricFailures(log)
+    latent_gap = LatentGap.for_run(datasets, metric_names, metric_failures, log)
+    if latent_gap is not None:
+        metric_info[LATENT_GAP] = latent_gap.describe()
     statuses: list[ModelStatus] = []
     summary: list[dict] = []
 
@@ -587,6 +592,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                     "higher_is_better": bool(metric.higher_is_better)})
                 log(f"{model_name} on {bench.name}: {status.samples} samples, "
                     + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
+            if latent_gap is not None:
+                summary += latent_gap.score(model_name, restorer)
             del restorer
             _write_per_image(out, rows)
     face_run = None
@@ -604,7 +611,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     dataset_meta = {}
     for bench in datasets:
         measured = {r["metric"] for r in summary if r["dataset"] == bench.name}
-        used = {n: metric_info[n] for n in metric_set.applicable(bench, paired is not None) if n in measured}
+        used = {n: info for n, info in metric_info.items() if n in measured}
         pid, text = _protocol(bench, mask, used)
         dataset_meta[bench.name] = {"real": bench.real, "root": str(bench.root.resolve()), "n": len(bench.samples),
                                     "description": bench.description, "identity": bench.identity,
