@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .base import Restorer
+from .configs import make_config
 from .tensors import count_parameters, crop_to, image_to_tensor, pad_to_multiple, resolve_device, tensor_to_image
 from .weights import load_weights, shipped_weights
 
@@ -26,6 +27,16 @@ class TorchRestorer(Restorer):
         self._device = resolve_device(device)
         self.network = network.to(self._device).eval()
         self.weights_meta: dict = {}
+
+    @classmethod
+    def build(cls, config_cls: type, config, pretrained: bool, device: str) -> "TorchRestorer":
+        """``cls(config, device)`` from ``config`` (None, dict or ``config_cls``; its ``weights`` field
+        names a weight file); with ``pretrained``, loads those weights or the shipped ones."""
+        cfg = make_config(config_cls, config, cls.name)
+        restorer = cls(cfg, device)
+        if pretrained:
+            restorer.load(cfg.weights)
+        return restorer
 
     @property
     def num_parameters(self) -> int:

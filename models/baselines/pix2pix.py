@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..configs import config_dict, make_config
+from ..configs import config_dict
 from ..learned import TorchRestorer
 from ..registry import register_model
 from ..training import Stage, TrainConfig, register_trainer
@@ -113,11 +113,7 @@ class Pix2PixRestorer(TorchRestorer):
 @register_model("pix2pix")
 def create_pix2pix(config=None, pretrained: bool = True, device: str = "auto") -> Pix2PixRestorer:
     """U-Net generator + PatchGAN discriminator trained on synthesized pairs (mask not used)."""
-    cfg = make_config(Pix2PixConfig, config, "pix2pix")
-    restorer = Pix2PixRestorer(cfg, device)
-    if pretrained:
-        restorer.load(cfg.weights)
-    return restorer
+    return Pix2PixRestorer.build(Pix2PixConfig, config, pretrained, device)
 
 
 @dataclass

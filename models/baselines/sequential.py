@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..configs import config_dict, make_config
+from ..configs import config_dict
 from ..learned import TorchRestorer
 from ..registry import register_model
 from ..training import Stage, TrainConfig, register_trainer
@@ -68,11 +68,7 @@ class SequentialRestorer(TorchRestorer):
 @register_model("sequential")
 def create_sequential(config=None, pretrained: bool = True, device: str = "auto") -> SequentialRestorer:
     """Learned DnCNN-style denoiser, then OpenCV Telea inpainting of the defect mask."""
-    cfg = make_config(SequentialConfig, config, "sequential")
-    restorer = SequentialRestorer(cfg, device)
-    if pretrained:
-        restorer.load(cfg.weights)
-    return restorer
+    return SequentialRestorer.build(SequentialConfig, config, pretrained, device)
 
 
 @dataclass
