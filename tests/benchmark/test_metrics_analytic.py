@@ -24,11 +24,6 @@ def _pair(rng, shape=(48, 64, 3), noise=30):
     return a, b
 
 
-def _needs(name: str) -> None:
-    try:
-        weights.verify(name)
-    except weights.WeightsError as exc:
-        pytest.skip(str(exc))
 
 
 def test_registry_lists_every_issue_metric():
@@ -65,9 +60,9 @@ def test_identical_inputs():
     assert ssim.compute() == pytest.approx(1.0, abs=1e-12)
 
 
-def test_identical_inputs_lpips_and_fd_vgg16():
-    _needs("lpips-alex")
-    _needs("lpips-vgg16")
+def test_identical_inputs_lpips_and_fd_vgg16(needs_weights):
+    needs_weights("lpips-alex")
+    needs_weights("lpips-vgg16")
     rng = np.random.default_rng(1)
     a, b = _pair(rng, (64, 64, 3))
     lp = metrics.create("lpips")
@@ -148,8 +143,8 @@ def test_imresize_half_keeps_linear_ramps_and_constants():
     np.testing.assert_allclose(imresize(np.full((9, 7), 3.0), 0.5), 3.0)
 
 
-def test_folder_feature_cache(tmp_path, monkeypatch):
-    _needs("lpips-vgg16")
+def test_folder_feature_cache(tmp_path, monkeypatch, needs_weights):
+    needs_weights("lpips-vgg16")
     from oldphoto.benchmark.metrics.features import FeatureExtractor, folder_cache_key, folder_features, folder_files
 
     rng = np.random.default_rng(8)

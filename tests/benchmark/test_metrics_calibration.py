@@ -51,11 +51,6 @@ def pairs(calibra):
     return dist, ref
 
 
-def _needs(name: str) -> None:
-    try:
-        weights.verify(name)
-    except weights.WeightsError as exc:
-        pytest.skip(str(exc))
 
 
 def _scores(name: str, pairs, **options) -> np.ndarray:
@@ -70,21 +65,21 @@ def test_published_full_reference(pairs, name, half_unit):
     np.testing.assert_allclose(_scores(name, pairs), PUBLISHED[name], rtol=0, atol=half_unit)
 
 
-def test_published_lpips_alex(pairs):
-    _needs("lpips-alex")
+def test_published_lpips_alex(pairs, needs_weights):
+    needs_weights("lpips-alex")
     got = _scores("lpips", pairs)
     # Measured: 0.723698 0.257155 0.050787 0.052054 0.425323 (float64 gives the same digits).
     # I08 lies 0.054e-4 beyond half a unit of the printed 0.0520, so the bound is 0.6e-4.
     np.testing.assert_allclose(got, PUBLISHED["lpips"], rtol=0, atol=0.6e-4)
 
 
-def test_published_niqe(pairs):
-    _needs("niqe")
+def test_published_niqe(pairs, needs_weights):
+    needs_weights("niqe")
     np.testing.assert_allclose(_scores("niqe", pairs), PUBLISHED["niqe"], rtol=1e-2)
 
 
-def test_published_brisque(pairs):
-    _needs("brisque")
+def test_published_brisque(pairs, needs_weights):
+    needs_weights("brisque")
     got = _scores("brisque", pairs)
     # I03, I04, I06 within 1%. I08 and I19 are dominated by flat regions (about 30% of I19's MSCN
     # coefficients are float noise around 0 in a flat window): AGGD left/right counts there depend on
@@ -94,8 +89,8 @@ def test_published_brisque(pairs):
     np.testing.assert_allclose(got[3:], PUBLISHED["brisque"][3:], rtol=0.12)
 
 
-def test_published_fid(calibra):
-    _needs("fid-inception")
+def test_published_fid(calibra, needs_weights):
+    needs_weights("fid-inception")
     metric = metrics.create("fid")
     metric.add_folder(calibra / "dist_dir", role="pred")
     metric.add_folder(calibra / "ref_dir", role="target")

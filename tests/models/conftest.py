@@ -4,9 +4,9 @@ import pytest
 import torch
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def single_thread():
-    """Run a module's torch work on one thread: small networks run fastest (and steadiest on a
+    """Run every model test module's torch work on one thread: small networks run fastest (and steadiest on a
     busy 2-core machine) that way; the previous thread count is restored afterwards."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)

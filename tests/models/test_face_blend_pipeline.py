@@ -18,7 +18,6 @@ from oldphoto.models.face.generator import FaceGenerator, FaceGeneratorConfig, g
 from oldphoto.models.face.pipeline import enhance_faces
 from oldphoto.models.training import CheckpointError
 
-pytestmark = pytest.mark.usefixtures("single_thread")
 
 SIZE = 64
 

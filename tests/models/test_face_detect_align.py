@@ -11,7 +11,6 @@ from oldphoto.models.face.align import (align_face, invert, similarity_transform
 from oldphoto.models.face.detect import DetectorConfig, FaceDetector, stretch_contrast, to_three_channels
 from oldphoto.models.face.errors import FaceStageError
 
-pytestmark = pytest.mark.usefixtures("single_thread")
 
 # A point inside each face, read off the photos by eye (x, y in pixels).
 FACE_POINTS = {"astronaut": (225, 115), "grace_hopper": (265, 230)}

@@ -17,7 +17,6 @@ from oldphoto.models.face.train import FaceStage, FaceTrainConfig
 from oldphoto.models.training import train
 
 # Square windows around the two builtin faces (x, y, side): stand-ins for aligned dataset crops.
-pytestmark = pytest.mark.usefixtures("single_thread")
 FACE_WINDOWS = {"astronaut": (150, 40, 150), "grace_hopper": (140, 90, 250)}
 
 

@@ -11,14 +11,6 @@ from oldphoto.cli import main
 BASELINES = {"input", "classical", "sequential", "dip", "pix2pix"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_baselines_are_registered():
     assert BASELINES <= set(models.list_models())
 
