@@ -33,12 +33,16 @@ def _load_pipeline(preset: str | None, config: str | None):
         raise click.BadParameter(str(exc)) from None
 
 
-def _expand_inputs(inputs: tuple[str, ...]) -> list[Path]:
+def _expand_inputs(inputs: tuple[str, ...], out: str | None = None) -> list[Path]:
+    """Files named in ``inputs`` and the images inside folders named there, except those under the
+    output folder ``out`` (a rerun must not take earlier outputs for inputs)."""
+    skip = Path(out).resolve() if out is not None else None
     files: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                            and not (skip is not None and p.resolve().is_relative_to(skip)))
         elif path.exists():
             files.append(path)
         else:
@@ -60,11 +64,14 @@ def degrade_cmd(inputs, out_dir, preset, config, seed, save_params) -> None:
     from oldphoto.datasets.imageio import ImageReadError, read_rgb, write_bytes, write_image
 
     pipe = _load_pipeline(preset, config)
-    files = _expand_inputs(inputs)
+    files = _expand_inputs(inputs, out_dir)
     out = Path(out_dir)
+    sources = {p.resolve() for p in files}
     failed = 0
     for k, path in enumerate(files):
         try:
+            if (out / f"{path.stem}.png").resolve() in sources:
+                raise ValueError(f"{out / f'{path.stem}.png'} is an input file; choose another --out")
             res = pipe(read_rgb(path), seed=seed + k)
         except (ImageReadError, ValueError) as exc:
             click.echo(f"error: {exc}", err=True)
@@ -446,15 +453,17 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
               help="Working-memory budget on the device [default: 80% of a GPU, 4 GB on the CPU].")
 @click.option("--grey-to-colour", is_flag=True, help="Let grey inputs come out in colour (default: they stay grey).")
 @click.option("--faces", is_flag=True, help="Refine faces with the bopbtl-face stage.")
+@click.option("--force", is_flag=True, help="Restore every file anew, replacing files in OUT (never an input).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device, save_masks, max_memory,
-                grey_to_colour, faces, no_progress) -> None:
+                grey_to_colour, faces, force, no_progress) -> None:
     """Restore photos of any size (files or folders) into OUT/NAME.png with OUT/restore.json.
-    A file that fails is reported and the others go on; exit 1 if any failed."""
+    A file that fails is reported and the others go on; exit 1 if any failed. A rerun into OUT
+    with the same options resumes: files restored before are kept."""
     from oldphoto.models.bopbtl.restore import RestoreOptions, restore_files
     from oldphoto.models.training import CheckpointError
 
-    files = _expand_inputs(inputs)
+    files = _expand_inputs(inputs, out_dir)
     if not files:
         raise click.UsageError(f"no image files found in {', '.join(inputs)}")
     try:
@@ -462,11 +471,13 @@ def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device,
                                  save_masks=save_masks, max_memory_gb=max_memory, grey_to_colour=grey_to_colour,
                                  faces=faces, weights=weights)
         records = restore_files(files, out_dir, options, progress=not no_progress,
-                                log=lambda line: click.echo(line, err=True))
+                                log=lambda line: click.echo(line, err=True), force=force)
     except (CheckpointError, KeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     failed = sum(1 for r in records if r["error"] is not None)
-    click.echo(f"restored {len(records) - failed} of {len(records)} file(s) into {out_dir} (report: restore.json)")
+    kept = sum(1 for r in records if r.get("resumed"))
+    resumed = f", {kept} kept from an earlier run" if kept else ""
+    click.echo(f"restored {len(records) - failed} of {len(records)} file(s) into {out_dir}{resumed} (report: restore.json)")
     if failed:
         sys.exit(1)
 

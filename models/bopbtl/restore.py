@@ -5,6 +5,11 @@ Stages per file: ``read`` (EXIF rotation, 16-bit, grey: :func:`~oldphoto.dataset
 weights), ``restore`` (VAE1 encoder -> mapping -> VAE2 decoder), ``faces`` (optional, the
 ``bopbtl-face`` stage) and ``write`` (atomic PNG at the input's own size; grey inputs stay grey).
 
+Resumable: ``OUT/restore.json`` is rewritten after every file; a rerun with the same options and
+weights keeps each file restored before (same input bytes, output still there) and restores only
+the rest. Outputs never replace an input file, nor (without ``force``) a file this folder's report
+did not write.
+
 Memory: when the whole network does not fit ``max_memory`` bytes on the compute device, the
 convolutional parts run band by band with whole-image InstanceNorm statistics
 (:class:`~.streaming.BandRunner`, exact), whole activations kept in host memory; the mapping's
@@ -14,6 +19,7 @@ with smooth weights (:func:`~.tiling.run_tiled`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -36,6 +42,7 @@ from .tiling import run_tiled
 from .vae import DOWNSAMPLING
 
 GB = 1 << 30
+REPORT_NAME = "restore.json"
 # Rough working-set factors (bytes = factor * channels * positions * 4), checked by `oldphoto bench restore`.
 WHOLE_NETWORK_FACTOR = 5  # live full-resolution activations of the VAE stem in a whole forward pass
 GLOBAL_BRANCH_FACTOR = 10  # features, copied patches, the 2C+1 fusion input and ResBlock temporaries
@@ -244,13 +251,32 @@ def output_names(files: list[Path]) -> list[str]:
     return names
 
 
-class RestoreJob:
-    """Loads the models once, then restores files one by one into ``out`` with a report per file."""
+class RestoreFolderError(ValueError):
+    """The output folder holds other work (another run's report, or an unreadable one)."""
 
-    def __init__(self, options: RestoreOptions, out: str | os.PathLike) -> None:
+
+def state_digest(module: torch.nn.Module) -> str:
+    """SHA-256 of a network's parameters and buffers (names, dtypes, shapes and bytes, in name order)."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(module.state_dict().items()):
+        value = tensor.detach().cpu().contiguous()
+        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)}".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+class RestoreJob:
+    """Loads the models once, then restores files one by one into ``out`` with a report per file.
+
+    ``inputs``: every input file of the batch (outputs never replace one). ``force``: start over in a
+    folder holding another run's report (or to redo every file), replacing its files (never an input).
+    """
+
+    def __init__(self, options: RestoreOptions, out: str | os.PathLike, inputs: list[Path] = (),
+                 force: bool = False) -> None:
         from oldphoto import models
 
-        self.options, self.out = options, Path(out)
+        self.options, self.out, self.force = options, Path(out), force
         pretrained = options.weights if options.weights else True
         restorer = models.create(options.model, config=options.config, pretrained=pretrained, device=options.device)
         if not isinstance(restorer, BopbtlRestorer):
@@ -258,24 +284,85 @@ class RestoreJob:
         max_memory = int(options.max_memory_gb * GB) if options.max_memory_gb else None
         self.photo = PhotoRestorer(restorer, max_memory)
         self.faces = models.create("bopbtl-face", config=options.config, device=options.device) if options.faces else None
+        self.inputs = {Path(p).resolve() for p in inputs}
         self.records: list[dict] = []
+        self.identity = self._identity()
+        self.previous = {} if force else self._previous_records()
+        self.own_files = {Path(f).resolve() for r in self.previous.values() for f in (r["output"], r.get("mask")) if f}
+
+    def _identity(self) -> dict:
+        """What a resumed run must share with the earlier one: every option but the device and the
+        weights path, and the digests of the weights themselves (restoration and, with ``faces``,
+        face enhancement)."""
+        options = {k: v for k, v in asdict(self.options).items() if k not in ("device", "weights")}
+        weights = {"restore": state_digest(self.photo.net)}
+        if self.faces is not None:
+            weights["faces"] = state_digest(self.faces.generator)
+        return {"options": options, "weights_sha256": weights}
+
+    def _previous_records(self) -> dict[Path, dict]:
+        """Successful records of an earlier run into ``out`` with this identity, by resolved input path."""
+        path = self.out / REPORT_NAME
+        if not path.exists():
+            return {}
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+            stored = report["identity"]
+            files = report["files"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RestoreFolderError(f"{path}: not a readable restore report ({type(exc).__name__}: {exc}); "
+                                     "choose another --out or pass --force to start over") from None
+        if stored != self.identity:
+            ours, theirs = self.identity["options"], stored.get("options", {})
+            changed = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+            what = f"options {changed}" if changed else "weights"
+            raise RestoreFolderError(f"{self.out}: holds restorations made with other {what}; choose another --out "
+                                     "or pass --force to restore into it anew")
+        return {Path(r["input"]).resolve(): r for r in files if r.get("error") is None and r.get("output")}
 
     def describe(self) -> dict:
         """Run-level part of restore.json."""
         return {"model": self.options.model, "config": self.options.config, "device": str(self.photo.device),
                 "max_memory_bytes": self.photo.max_memory, "options": asdict(self.options),
-                "weights": self.photo.restorer.weights_meta}
+                "weights": self.photo.restorer.weights_meta, "identity": self.identity}
+
+    def kept_record(self, path: Path, target: Path, data: bytes) -> dict | None:
+        """The earlier record of ``path`` when its output (and mask) are still there and the input's
+        bytes are unchanged; None when the file must be restored."""
+        record = self.previous.get(path.resolve())
+        if record is None or Path(record["output"]).resolve() != target.resolve() or not target.is_file():
+            return None
+        if record.get("mask") and not Path(record["mask"]).is_file():
+            return None
+        if record.get("input_sha256") != hashlib.sha256(data).hexdigest():
+            return None
+        return {**record, "resumed": True}
+
+    def check_writable(self, target: Path) -> None:
+        """Refuse to replace an input file, or (without ``force``) a file no earlier run here wrote."""
+        resolved = target.resolve()
+        if resolved in self.inputs:
+            raise RestoreFolderError(f"{target} is an input file of this batch; it is never replaced")
+        if target.exists() and not self.force and resolved not in self.own_files:
+            raise RestoreFolderError(f"{target} exists and was not written by a restore run into {self.out}; "
+                                     "pass --force to replace it")
 
     def restore_file(self, path: Path, name: str) -> dict:
         """Restore one file; every failure is caught and recorded in the returned dict's ``error``."""
         record: dict = {"input": str(path), "output": None, "stages": [], "seconds": {}, "defect_fraction": None,
-                        "error": None}
+                        "error": None, "resumed": False}
         device = self.photo.device
         reset_peak_memory(device)
         stage = "read"
+        target, mask_path = self.out / f"{name}.png", self.out / "masks" / f"{name}.png"
         try:
             began = time.perf_counter()
-            image = read_rgb(path)
+            data = Path(path).read_bytes()
+            kept = self.kept_record(Path(path), target, data)
+            if kept is not None:
+                return kept
+            record["input_sha256"] = hashlib.sha256(data).hexdigest()
+            image = read_rgb(path, data=data)
             grey = is_grey(image)
             record.update(width=image.shape[1], height=image.shape[0], grey=grey)
             self._done(record, stage, began)
@@ -296,10 +383,11 @@ class RestoreJob:
                 record["faces"] = self.faces.last_faces
                 self._done(record, stage, began)
             stage, began = "write", time.perf_counter()
-            target = self.out / f"{name}.png"
+            save_mask = mask is not None and self.options.save_masks
+            for path_out in (target, mask_path) if save_mask else (target,):
+                self.check_writable(path_out)
             write_image(target, luma(restored) if grey and not self.options.grey_to_colour else restored)
-            if mask is not None and self.options.save_masks:
-                mask_path = self.out / "masks" / f"{name}.png"
+            if save_mask:
                 write_image(mask_path, mask.astype(np.uint8) * 255)
                 record["mask"] = str(mask_path)
             record["output"] = str(target)
@@ -316,20 +404,22 @@ class RestoreJob:
 
     def write_report(self) -> Path:
         """Write ``restore.json`` (atomically) with the run description and every file's record."""
-        path = self.out / "restore.json"
+        path = self.out / REPORT_NAME
         report = {**self.describe(), "files": self.records,
-                  "failed": sum(1 for r in self.records if r["error"] is not None)}
+                  "failed": sum(1 for r in self.records if r["error"] is not None),
+                  "resumed": sum(1 for r in self.records if r.get("resumed"))}
         write_bytes(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
         return path
 
 
 def restore_files(files: list[Path], out: str | os.PathLike, options: RestoreOptions,
-                  progress: bool = True, log=None) -> list[dict]:
+                  progress: bool = True, log=None, force: bool = False) -> list[dict]:
     """Restore ``files`` into ``out`` (``NAME.png``, ``masks/NAME.png`` with ``save_masks``,
-    ``restore.json``); returns the per-file records. ``log(line)`` receives one line per failure."""
+    ``restore.json``), resuming an earlier run there (see the module notes; ``force``: start over);
+    returns the per-file records. ``log(line)`` receives one line per failure."""
     from tqdm.auto import tqdm
 
-    job = RestoreJob(options, out)
+    job = RestoreJob(options, out, inputs=files, force=force)
     for path, name in tqdm(list(zip(files, output_names(files))), desc="restore", unit="photo", disable=not progress):
         record = job.restore_file(Path(path), name)
         job.records.append(record)
