@@ -66,6 +66,18 @@ def _write_grid(path: Path, columns: list[torch.Tensor]) -> None:
     write_image(path, grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
 
 
+def _set_learning_rates(stage: Stage, factor: float) -> None:
+    """Every optimiser's learning rates at ``factor`` times their values when training began."""
+    for optimizer in stage.optimizers.values():
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * factor
+
+
+def _current_lr(stage: Stage) -> float:
+    return next(iter(stage.optimizers.values())).param_groups[0]["lr"] if stage.optimizers else 0.0
+
+
 def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: (v.to(device, non_blocking=True) if torch.is_tensor(v) else v) for k, v in batch.items()}
 
@@ -184,6 +196,7 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
     for batch in loader:
         for module in stage.modules.values():
             module.train()
+        _set_learning_rates(stage, train_cfg.lr_factor(step))
         logs = stage.train_step(_to_device(batch, info.device))
         stage.scaler.update()
         step += 1
@@ -194,7 +207,7 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
             window = {}
             if info.is_main:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in last.items()})
-                row = {"step": step, **last, "seconds": round(time.perf_counter() - began, 3)}
+                row = {"step": step, **last, "lr": _current_lr(stage), "seconds": round(time.perf_counter() - began, 3)}
                 with open(out / "log.jsonl", "a", encoding="utf-8") as log:
                     log.write(json.dumps(row) + "\n")
         if step == train_cfg.steps or (train_cfg.checkpoint_every and step % train_cfg.checkpoint_every == 0):

@@ -21,6 +21,8 @@ class TrainConfig:
     ``crop``: training crop side in pixels. ``preset``: degradation preset for on-the-fly data;
     ``per_image``: on-the-fly samples per source photo (distinct crops and degradations).
     ``amp``: mixed precision (float16 autocast + gradient scaling), used on CUDA only.
+    ``lr_decay``: fraction of ``steps`` at the end over which every learning rate falls linearly
+    to 0 (0 = constant; the paper's bopbtl recipe, 100 epochs constant then 100 of decay, is 0.5).
     ``*_every``: intervals in steps (``checkpoint_every``/``sample_every`` 0 = only at the end).
     """
 
@@ -36,6 +38,7 @@ class TrainConfig:
     sample_every: int = 500
     samples: int = 4
     amp: bool = True
+    lr_decay: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "crop", "per_image", "log_every", "samples"):
@@ -46,6 +49,15 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0.0 <= self.lr_decay <= 1.0:
+            raise ValueError(f"lr_decay must be a fraction in [0, 1], got {self.lr_decay}")
+
+    def lr_factor(self, step: int) -> float:
+        """Learning-rate multiplier for the step after ``step`` completed ones (see ``lr_decay``)."""
+        decay_steps = self.lr_decay * self.steps
+        if decay_steps == 0:
+            return 1.0
+        return min(1.0, max(0.0, (self.steps - step) / decay_steps))
 
 
 class Stage(ABC):

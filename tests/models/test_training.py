@@ -84,6 +84,43 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, name):
     assert logged(tmp_path / "split", "l1") == logged(tmp_path / "whole", "l1")
 
 
+class Interrupted(NoisyBlobs):
+    """NoisyBlobs whose loading fails after ``limit`` items: a run killed part way."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit, self.calls = limit, 0
+
+    def __getitem__(self, index: int) -> dict:
+        self.calls += 1
+        if self.calls > self.limit:
+            raise RuntimeError("interrupted")
+        return super().__getitem__(index)
+
+
+def test_lr_decay_falls_linearly_over_the_last_fraction_and_resumes_exactly(tmp_path):
+    decay = {"lr_decay": 0.5, "checkpoint_every": 2}
+    run(tmp_path / "whole", "pix2pix", steps=8, train=decay)
+    assert logged(tmp_path / "whole", "lr") == pytest.approx([2e-3 * f for f in (1, 1, 1, 1, 1, 0.75, 0.5, 0.25)])
+    config = {"steps": 8, "batch_size": 4, "lr": 2e-3, "log_every": 1, "sample_every": 0, "samples": 2, **decay}
+    with pytest.raises(RuntimeError, match="interrupted"):  # killed in step 7, after the checkpoint of step 6
+        train("pix2pix", Interrupted(limit=2 + 4 * 6), tmp_path / "split", model_config=TINY["pix2pix"],
+              train_config=config, seed=5, progress=False)
+    assert load_checkpoint(tmp_path / "split" / "checkpoint.pt")["step"] == 6
+    run(tmp_path / "split", "pix2pix", steps=8, resume=True, train=decay)
+    a = load_checkpoint(tmp_path / "whole" / "checkpoint.pt")["state"]["modules"]
+    b = load_checkpoint(tmp_path / "split" / "checkpoint.pt")["state"]["modules"]
+    assert all(torch.equal(a[net][key], b[net][key]) for net in a for key in a[net])
+    assert logged(tmp_path / "split", "lr")[-2:] == logged(tmp_path / "whole", "lr")[-2:]
+
+
+def test_constant_lr_without_decay_and_bad_decay_refused(tmp_path):
+    run(tmp_path, "sequential", steps=3)
+    assert logged(tmp_path, "lr") == [2e-3] * 3
+    with pytest.raises(ValueError, match=r"lr_decay must be a fraction in \[0, 1\], got 1.5"):
+        run(tmp_path / "bad", "sequential", steps=3, train={"lr_decay": 1.5})
+
+
 def test_checkpoint_holds_config_seed_step_and_state(tmp_path):
     run(tmp_path, "pix2pix", steps=2, seed=11)
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")
