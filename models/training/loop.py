@@ -154,7 +154,9 @@ def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], o
                 start = int(payload["step"])
             if not isinstance(dataset, Dataset):
                 dataset = dataset(train_cfg, seed)
-            return _run(stage, dataset, out, model_cfg, train_cfg, seed, start, info, progress)
+            result = _run(stage, dataset, out, model_cfg, train_cfg, seed, start, info, progress)
+            distributed.barrier(info)  # every rank done with its collectives before the group is destroyed
+            return result
     finally:
         distributed.teardown(info)
 
