@@ -22,6 +22,7 @@ from oldphoto.datasets.imageio import read_rgb
 from oldphoto.datasets.masks import read_masks
 from oldphoto.datasets.synthesize import read_manifest
 from oldphoto.models.bopbtl.restore import PhotoRestorer
+from oldphoto.models.tensors import image_to_tensor
 
 HERE = Path(__file__).resolve().parent
 REPO = "models/checkpoints/bopbtl-small"
@@ -102,7 +103,8 @@ def detector_check(data: Path) -> list[str]:
         found = photo.detect(read_rgb(data / "degraded" / f"{row['id']}.png")) > threshold
         near_truth = cv2.dilate(truth.astype(np.uint8), kernel) > 0
         near_found = cv2.dilate(found.astype(np.uint8), kernel) > 0
-        counts += [(found & truth).sum(), found.sum(), truth.sum(), (found & near_truth).sum(), (truth & near_found).sum()]
+        counts += [(found & truth).sum(), found.sum(), truth.sum(), (found & near_truth).sum(),
+                   (truth & near_found).sum()]
     hit, found, truth, found_near, truth_near = counts
 
     def row(name: str, precision: float, recall: float) -> str:
@@ -133,7 +135,7 @@ def vae_check(work: Path) -> list[str]:
             image = read_rgb(path)
             if min(image.shape[:2]) < 256:
                 continue
-            clean = torch.from_numpy(center_crop(image, 256)).permute(2, 0, 1)[None].float() / 255
+            clean = image_to_tensor(center_crop(image, 256), torch.device("cpu"))
             with torch.inference_mode():
                 error = vae.decode(vae.encode(clean)[0]) - clean
             psnrs.append(-10 * np.log10(error.pow(2).mean().item()))
@@ -152,8 +154,9 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "## How it was made", "",
         f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
         "`mate-backgrounds` and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
-        "trains VAE2 beside VAE1 and then the detector, the three mappings side by side once both VAEs are done, copies the exports here, "
-        "runs the held-out check and writes these cards with `write_cards.py`. Deviations from the paper's "
+        "trains VAE2 beside VAE1 and then the detector, the three mappings side by side once both VAEs are "
+        "done, copies the exports here, runs the held-out check and writes these cards with `write_cards.py`. "
+        "Deviations from the paper's "
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
         "forward/backward dominated a CPU step) and, because the VGG term is missing, KL x0.1 in the VAEs "
         "(paper x1: without the perceptual term it held the latent's signal below its unit training noise, "
