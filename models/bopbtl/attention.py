@@ -41,7 +41,8 @@ class NonLocalBlock(nn.Module):
     out = (1 - m) * x + m * post(x + W(y)), so valid positions keep their features exactly.
     """
 
-    def __init__(self, channels: int, post_res_blocks: int, partial: bool, chunk_elements: int = 1 << 24) -> None:
+    def __init__(self, channels: int, post_res_blocks: int, partial: bool, chunk_elements: int = 1 << 24,
+                 norm: str = "instance") -> None:
         super().__init__()
         self.partial = partial
         self.chunk_elements = chunk_elements
@@ -51,7 +52,7 @@ class NonLocalBlock(nn.Module):
         self.W = nn.Conv2d(channels, channels, 1)
         nn.init.zeros_(self.W.weight)
         nn.init.zeros_(self.W.bias)
-        self.post = res_blocks(channels, post_res_blocks)
+        self.post = res_blocks(channels, post_res_blocks, norm)
 
     def attend(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """The attended features y (B x C x H x W; zero at valid positions in the partial form)."""
@@ -143,10 +144,11 @@ class PatchAttention(nn.Module):
 class MultiScalePatchAttention(nn.Module):
     """Patch attention at each patch size in turn (coarse to fine), then ResBlocks."""
 
-    def __init__(self, channels: int, patch_sizes, max_masked: float, post_res_blocks: int, chunk_elements: int) -> None:
+    def __init__(self, channels: int, patch_sizes, max_masked: float, post_res_blocks: int, chunk_elements: int,
+                 norm: str = "instance") -> None:
         super().__init__()
         self.scales = nn.ModuleList(PatchAttention(channels, p, max_masked, chunk_elements) for p in patch_sizes)
-        self.post = res_blocks(channels, post_res_blocks)
+        self.post = res_blocks(channels, post_res_blocks, norm)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         for scale in self.scales:

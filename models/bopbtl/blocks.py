@@ -6,35 +6,44 @@ import torch
 from torch import nn
 
 
-def conv_norm_relu(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Sequential:
-    """Reflect-padded stride-1 convolution, InstanceNorm, ReLU."""
+def norm_layer(norm: str, channels: int) -> nn.Module:
+    """``"instance"``: InstanceNorm2d (no affine, no running statistics); ``"none"``: identity."""
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels)
+    if norm == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {norm!r}; expected 'instance' or 'none'")
+
+
+def conv_norm_relu(in_channels: int, out_channels: int, kernel: int = 3, norm: str = "instance") -> nn.Sequential:
+    """Reflect-padded stride-1 convolution, the norm, ReLU."""
     return nn.Sequential(
         nn.ReflectionPad2d(kernel // 2),
         nn.Conv2d(in_channels, out_channels, kernel),
-        nn.InstanceNorm2d(out_channels),
+        norm_layer(norm, out_channels),
         nn.ReLU(inplace=True),
     )
 
 
 class ResBlock(nn.Module):
-    """x + (pad, conv3x3, InstanceNorm, ReLU, pad, conv3x3, InstanceNorm)(x)."""
+    """x + (pad, conv3x3, norm, ReLU, pad, conv3x3, norm)(x)."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, norm: str = "instance") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            conv_norm_relu(channels, channels),
+            conv_norm_relu(channels, channels, norm=norm),
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3),
-            nn.InstanceNorm2d(channels),
+            norm_layer(norm, channels),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
 
 
-def res_blocks(channels: int, count: int) -> nn.Sequential:
+def res_blocks(channels: int, count: int, norm: str = "instance") -> nn.Sequential:
     """``count`` ResBlocks at ``channels`` (an identity when ``count`` is 0)."""
-    return nn.Sequential(*(ResBlock(channels) for _ in range(count)))
+    return nn.Sequential(*(ResBlock(channels, norm) for _ in range(count)))
 
 
 def pad_to_fit(tensor: torch.Tensor, multiple: int, minimum: int) -> tuple[torch.Tensor, tuple[int, int]]:

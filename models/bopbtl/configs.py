@@ -1,4 +1,5 @@
-"""Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths) and ``small``."""
+"""Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths and InstanceNorm) and
+``small`` (narrower, shipped, without normalisation in the VAEs and the mapping: see :class:`VAEConfig`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,22 @@ import dataclasses
 from dataclasses import dataclass, field
 
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
+NORMS = ("instance", "none")
 
 
 @dataclass(frozen=True)
 class VAEConfig:
-    """Encoder/decoder of one domain. The latent has ``channels`` channels at 1/4 resolution."""
+    """Encoder/decoder of one domain. The latent has ``channels`` channels at 1/4 resolution.
+
+    ``norm``: ``"instance"`` (the paper) or ``"none"``. InstanceNorm right after the linear stem makes
+    the encoder blind to a crop's brightness, contrast and colour offset (the decoder must guess
+    them), so ``"none"`` is the choice where colour must pass through (README, "Normalisation").
+    """
 
     channels: int = 64
     res_blocks: int = 4
     variational: bool = True
+    norm: str = "instance"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class MappingConfig:
     patch_max_masked: float = 0.6
     patch_res_blocks: int = 5
     attention_chunk_elements: int = 1 << 24
+    norm: str = "instance"
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,9 @@ class BopbtlConfig:
     def __post_init__(self) -> None:
         if self.mapping.global_branch not in GLOBAL_BRANCHES:
             raise ValueError(f"global_branch {self.mapping.global_branch!r}: expected one of {GLOBAL_BRANCHES}")
+        for part in ("vae", "mapping"):
+            if getattr(self, part).norm not in NORMS:
+                raise ValueError(f"{part} norm {getattr(self, part).norm!r}: expected one of {NORMS}")
         if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
             raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
 
@@ -97,8 +109,8 @@ class BopbtlConfig:
 FULL = BopbtlConfig()
 SMALL = BopbtlConfig(
     name="small",
-    vae=VAEConfig(channels=64, res_blocks=2),
-    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1),
+    vae=VAEConfig(channels=64, res_blocks=2, norm="none"),
+    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1, norm="none"),
     detector=DetectorConfig(base_channels=12, depth=4),
     discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
 )

@@ -15,6 +15,7 @@ a restorer loads.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ class _GanStage(Stage):
         return [scale[-1] for scale in self._nested(outputs)]
 
     def export_module(self, path: Path, module: nn.Module, meta: dict) -> Path:
-        return save_weights(path, self.name, config_dict(self.model_config), module, meta)
+        return export_stage(self, path, module, meta)
 
 
 class _VAEStage(_GanStage):
@@ -255,12 +256,30 @@ class OldVAEStage(_VAEStage):
         return {"loss": loss.item(), **logs, "latent_gan": align.item(), "latent_d": d_latent.item()}
 
 
+def export_stage(stage: Stage, path: Path, module: nn.Module, meta: dict) -> Path:
+    """Write a stage's ``module`` with its stage config and, in ``meta["network"]``, the whole
+    network config it was trained with (so a config changed later cannot load it unnoticed)."""
+    network = stage.model_config.network_config().to_dict()
+    return save_weights(path, stage.name, config_dict(stage.model_config), module, {**meta, "network": network})
+
+
+def recorded_network(payload: dict) -> BopbtlConfig:
+    """The network config a stage export was trained with. Exports written before the config was
+    recorded name only the size; all of them were trained with InstanceNorm, the only norm then."""
+    meta = payload.get("meta") or {}
+    if "network" in meta:
+        return BopbtlConfig.from_dict(meta["network"])
+    named = BopbtlStageConfig(**payload["config"]).network_config()
+    return dataclasses.replace(named, vae=dataclasses.replace(named.vae, norm="instance"),
+                               mapping=dataclasses.replace(named.mapping, norm="instance"))
+
+
 def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig, part: str) -> dict:
     """Load ``stage``'s export at ``path`` into ``module`` after checking that its ``part`` of the
     network config (``"vae"``, ``"mapping"`` or ``"detector"``) equals ``expected``'s; returns meta."""
     payload = load_checkpoint(path, required=("config",))
     try:
-        stored = BopbtlStageConfig(**payload["config"]).network_config()
+        stored = recorded_network(payload)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: not a bopbtl stage export ({exc})") from None
     if getattr(stored, part) != getattr(expected, part):
@@ -370,7 +389,7 @@ class DetectorStage(Stage):
         return columns + ([mask] if mask is not None else [])
 
     def export(self, path: Path, meta: dict) -> Path:
-        return save_weights(path, self.name, config_dict(self.model_config), self.modules["detector"], meta)
+        return export_stage(self, path, self.modules["detector"], meta)
 
 
 def assemble_weights(model: str, size: str, vae_old: str | os.PathLike, vae_clean: str | os.PathLike,

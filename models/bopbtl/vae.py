@@ -11,22 +11,23 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .blocks import res_blocks
+from .blocks import norm_layer, res_blocks
 from .configs import VAEConfig
 
 DOWNSAMPLING = 4
 
 
 class Encoder(nn.Module):
-    """7x7 stem, two stride-2 4x4 convs, ResBlocks; InstanceNorm throughout."""
+    """7x7 stem, two stride-2 4x4 convs, ResBlocks; the configured norm throughout."""
 
     def __init__(self, config: VAEConfig) -> None:
         super().__init__()
         width = config.channels
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, width, 7), nn.InstanceNorm2d(width), nn.ReLU(True)]
+        norm = config.norm
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, width, 7), norm_layer(norm, width), nn.ReLU(True)]
         for _ in range(2):
-            layers += [nn.Conv2d(width, width, 4, stride=2, padding=1), nn.InstanceNorm2d(width), nn.ReLU(True)]
-        self.layers = nn.Sequential(*layers, res_blocks(width, config.res_blocks))
+            layers += [nn.Conv2d(width, width, 4, stride=2, padding=1), norm_layer(norm, width), nn.ReLU(True)]
+        self.layers = nn.Sequential(*layers, res_blocks(width, config.res_blocks, norm))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.layers(image * 2.0 - 1.0)
@@ -38,9 +39,9 @@ class Decoder(nn.Module):
     def __init__(self, config: VAEConfig) -> None:
         super().__init__()
         width = config.channels
-        layers: list[nn.Module] = [res_blocks(width, config.res_blocks)]
+        layers: list[nn.Module] = [res_blocks(width, config.res_blocks, config.norm)]
         for _ in range(2):
-            layers += [nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), nn.InstanceNorm2d(width), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), norm_layer(config.norm, width), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, 3, 7), nn.Tanh()]
         self.layers = nn.Sequential(*layers)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from oldphoto import models
 from oldphoto.models.bopbtl.configs import FULL, SMALL, BopbtlConfig, get_config
 from oldphoto.models.bopbtl.detector import ScratchDetector
 from oldphoto.models.bopbtl.discriminators import MultiScaleDiscriminator, latent_discriminator
+from oldphoto.models.bopbtl.mapping import Mapping
 from oldphoto.models.bopbtl.model import BopbtlNet
 from oldphoto.models.bopbtl.vae import VAE
 from oldphoto.models.training import CheckpointError
@@ -49,6 +52,43 @@ def test_variational_latent_is_mean_plus_unit_noise():
     noise = sampled - mean
     assert abs(float(noise.detach().std()) - 1.0) < 0.1
     assert torch.isclose(kl, 0.5 * mean.pow(2).mean())
+
+
+def offset_response(part: str, norm: str) -> float:
+    """How much a network's output moves when its input is made darker, flatter and offset per
+    channel, relative to how much it moves for a different input of the same statistics."""
+    torch.manual_seed(0)
+    if part == "vae":
+        vae = VAE(dataclasses.replace(SMALL.vae, norm=norm)).eval()
+        channels, size = 3, 32
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            return vae.encode(x)[0]
+    else:
+        run = Mapping(dataclasses.replace(SMALL.mapping, global_branch="local", norm=norm), 64).eval()
+        channels, size = 64, 8
+    first, other = torch.rand(2, channels, size, size).split(1)
+    offset = 0.6 * first + torch.rand(1, channels, 1, 1) * 0.4
+    with torch.inference_mode():
+        out, out_offset, out_other = run(first), run(offset), run(other)
+    return float((out_offset - out).norm() / (out_other - out).norm())
+
+
+@pytest.mark.parametrize("part", ["vae", "mapping"])
+def test_instance_norm_is_blind_to_brightness_contrast_and_colour_offset(part):
+    assert offset_response(part, "instance") < 1e-3  # only InstanceNorm's epsilon tells them apart
+    assert offset_response(part, "none") > 0.1
+    assert SMALL.vae.norm == SMALL.mapping.norm == "none" and FULL.vae.norm == FULL.mapping.norm == "instance"
+
+
+def test_norm_is_validated_and_old_configs_default_to_instance_norm():
+    with pytest.raises(ValueError, match="vae norm 'batch'"):
+        BopbtlConfig(vae=dataclasses.replace(FULL.vae, norm="batch"))
+    with pytest.raises(ValueError, match="mapping norm"):
+        BopbtlConfig(mapping=dataclasses.replace(FULL.mapping, norm=""))
+    stored = FULL.to_dict()
+    del stored["vae"]["norm"], stored["mapping"]["norm"]  # a config written before the option existed
+    assert BopbtlConfig.from_dict(stored) == FULL
 
 
 @pytest.mark.parametrize("branch", ["local", "nonlocal", "partial-nonlocal", "patch-attention"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,8 +12,10 @@ from torch.utils.data import Dataset
 
 from oldphoto import models
 from oldphoto.models.bopbtl import configs
-from oldphoto.models.bopbtl.train import assemble_weights
-from oldphoto.models.training import CheckpointError, train
+from oldphoto.models.bopbtl.configs import BopbtlConfig
+from oldphoto.models.bopbtl.train import assemble_weights, load_stage_weights
+from oldphoto.models.bopbtl.vae import VAE
+from oldphoto.models.training import CheckpointError, load_checkpoint, save_checkpoint, train
 
 torch.set_num_threads(2)
 
@@ -132,3 +135,20 @@ def test_vae_old_stage_resumes_exactly(tmp_path, tiny_size):
     resumed = train("bopbtl-vae-old", ScratchedStripes(), tmp_path / "part", resume=True, steps=4,
                     device="cpu", progress=False)
     assert resumed.step == 4 and resumed.losses == full.losses
+
+
+def test_exports_record_the_network_and_a_changed_norm_cannot_load_them(tmp_path, tiny_size):
+    run_stage("bopbtl-vae-clean", tmp_path / "clean", {"size": tiny_size})
+    export = tmp_path / "clean" / "weights.pt"
+    payload = load_checkpoint(export)
+    assert BopbtlConfig.from_dict(payload["meta"]["network"]) == TINY
+    without_norm = dataclasses.replace(TINY, vae=dataclasses.replace(TINY.vae, norm="none"))
+    load_stage_weights(VAE(TINY.vae), "bopbtl-vae-clean", export, TINY, "vae")
+    with pytest.raises(CheckpointError, match=f"{export}: vae was trained as .*norm='instance'.*norm='none'"):
+        load_stage_weights(VAE(without_norm.vae), "bopbtl-vae-clean", export, without_norm, "vae")
+    # An export from before the network was recorded names only its size: read as InstanceNorm.
+    legacy = tmp_path / "legacy.pt"
+    save_checkpoint(legacy, {**payload, "meta": {k: v for k, v in payload["meta"].items() if k != "network"}})
+    with pytest.raises(CheckpointError, match="norm='instance'"):
+        load_stage_weights(VAE(without_norm.vae), "bopbtl-vae-clean", legacy, without_norm, "vae")
+    load_stage_weights(VAE(TINY.vae), "bopbtl-vae-clean", legacy, TINY, "vae")

@@ -2,7 +2,8 @@
 # Trains the shipped bopbtl small checkpoints on the CPU (a later issue retrains them on a GPU), runs
 # the held-out check and writes the model cards. Run from the repository root:
 #   sh models/checkpoints/bopbtl-small/train.sh
-# Photos: the builtin set plus Debian's mate-backgrounds nature photos for training, Debian's
+# Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
+# lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
 # opencv-doc example photos for the held-out check (downloaded and unpacked under /tmp, never
 # committed); real domain for VAE1: /work/shared/real-old (read at run time).
 # Each stage runs on one thread; independent stages run side by side. An interrupted stage
@@ -13,15 +14,15 @@ WORK=/tmp/bopbtl-small-train
 OLDPHOTO=.venv/bin/oldphoto
 export OMP_NUM_THREADS=1
 mkdir -p "$WORK/deb"
-(cd "$WORK/deb" && apt-get download mate-backgrounds opencv-doc && for deb in *.deb; do dpkg -x "$deb" root; done)
+(cd "$WORK/deb" && apt-get download mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \
+  lomiri-wallpapers-20.04 gcompris-qt-data opencv-doc && for deb in *.deb; do dpkg -x "$deb" root; done)
 .venv/bin/python "$HERE/prepare_photos.py" "$WORK/deb/root" "$WORK"
 train() {  # STAGE RUN: one training run with its config file, logging to $WORK/RUN.out
   $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 \
     > "$WORK/$2.out" 2>&1
 }
-train bopbtl-vae-clean vae-clean & clean=$!
+(train bopbtl-vae-clean vae-clean && train bopbtl-detector detector) & clean=$!
 train bopbtl-vae-old vae-old
-train bopbtl-detector detector &
 wait $clean
 train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
 train bopbtl-mapping mapping-bopbtl-local & wait

@@ -10,7 +10,9 @@ the cards are written beside this script as ``MODEL_CARD-<model>.md``.
 
 import csv
 import json
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -70,9 +72,19 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
         f"- {count:,} weights, float16, {shipped.stat().st_size / 1e6:.2f} MB; device `{meta['device']}`", ""])
 
 
+def photo_rows(tsv: Path) -> list[list[str]]:
+    """(name, origin, size) of each photo listed by prepare_photos.py."""
+    return [line.split("\t") for line in tsv.read_text().splitlines() if line]
+
+
 def photo_list(tsv: Path) -> list[str]:
-    rows = [line.split("\t") for line in tsv.read_text().splitlines() if line]
-    return [f"  - `{name}`: {size} from `{source}`" for name, source, size in rows]
+    return [f"  - `{name}`: {size} from `{source}`" for name, source, size in photo_rows(tsv)]
+
+
+def origin_counts(tsv: Path) -> str:
+    """How many photos come from each package, e.g. ``14 skimage, 12 mate-backgrounds``."""
+    counts = Counter(re.split(r"[:/]", source, maxsplit=1)[0] for _, source, _ in photo_rows(tsv))
+    return ", ".join(f"{n} {origin}" for origin, n in counts.items())
 
 
 def heldout_table(run: Path) -> list[str]:
@@ -153,17 +165,22 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "retrains them on a GPU. Do not quote their quality as the method's.", "",
         "## How it was made", "",
         f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
-        "`mate-backgrounds` and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
+        "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
         "trains VAE2 beside VAE1 and then the detector, the three mappings side by side once both VAEs are "
         "done, copies the exports here, runs the held-out check and writes these cards with `write_cards.py`. "
         "Deviations from the paper's "
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
         "forward/backward dominated a CPU step) and, because the VGG term is missing, KL x0.1 in the VAEs "
         "(paper x1: without the perceptual term it held the latent's signal below its unit training noise, "
-        "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps); other loss weights as the paper.", "",
+        "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps); other loss weights as the paper. "
+        "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
+        "(InstanceNorm makes the encoder blind to a crop's brightness and colour; README, \"Normalisation\").", "",
         "## Data", "",
-        f"- clean photos ({len(photo_list(work / 'photos.tsv'))}): the builtin set (scikit-image / matplotlib "
-        "wheels) and the 12 nature photos of Debian `mate-backgrounds` 1.26.0-1, scaled to a long side of at "
+        f"- clean photos ({len(photo_rows(work / 'photos.tsv'))}: {origin_counts(work / 'photos.tsv')}): "
+        "the builtin set (scikit-image / matplotlib "
+        "wheels) and the photographs of Debian `mate-backgrounds` 1.26.0-1 (nature), `plasma-workspace-wallpapers` "
+        "5.27.5-2, `lomiri-wallpapers-16.04` / `-20.04` 20.04.0-2 and `gcompris-qt-data` 3.1-2 (animals, monuments, "
+        "fish, objects and tools, read from its Qt resource bundles by `qt_resources.py`), scaled to a long side of at "
         "most 768 px; degraded on the fly (`OnTheFlyDataset`, presets named below); none of them is committed:",
         *photo_list(work / "photos.tsv"),
         "- real domain of VAE1's latent alignment: the 8 real scanned old photos of the team's shared folder "
