@@ -29,6 +29,7 @@ train bopbtl-mapping mapping-bopbtl-local & wait
 for run in vae-old vae-clean detector mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local; do
   cp "$WORK/$run/weights.pt" "$HERE/$run.pt"
 done
+$OLDPHOTO weights fetch  # LPIPS backbone for the held-out table (no network needed once cached)
 $OLDPHOTO synthesize --source folder --root "$WORK/heldout-src" --out "$WORK/heldout" --preset bopbtl-paper \
   --crop 256 --per-image 2 --seed 0 --no-progress
 $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/heldout" \

@@ -166,7 +166,7 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "## How it was made", "",
         f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
         "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
-        "trains VAE2 beside VAE1 and then the detector, the three mappings side by side once both VAEs are "
+        "trains VAE2 and then the detector beside VAE1, the three mappings side by side once both VAEs are "
         "done, copies the exports here, runs the held-out check and writes these cards with `write_cards.py`. "
         "Deviations from the paper's "
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
