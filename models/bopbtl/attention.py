@@ -92,15 +92,21 @@ class PatchAttention(nn.Module):
     size works). Every patch containing a hole is a query (padding is no hole); keys are the patches
     at most ``max_masked`` masked, padding counted as masked; similarity is the cosine of the flattened patches; the
     best key (never the query itself) is copied. Input, copied features and mask are fused by a 3x3
-    convolution.
+    convolution, whose output replaces the input or, with ``residual``, is added to it (the
+    convolution then starts at zero, so the untrained scale is the identity).
     """
 
-    def __init__(self, channels: int, patch: int, max_masked: float = 0.6, chunk_elements: int = 1 << 24) -> None:
+    def __init__(self, channels: int, patch: int, max_masked: float = 0.6, chunk_elements: int = 1 << 24,
+                 residual: bool = False) -> None:
         super().__init__()
         self.patch = patch
         self.max_masked = max_masked
         self.chunk_elements = chunk_elements
+        self.residual = residual
         self.fuse = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(2 * channels + 1, channels, 3))
+        if residual:
+            nn.init.zeros_(self.fuse[1].weight)
+            nn.init.zeros_(self.fuse[1].bias)
 
     def copy_patches(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x with every hole-containing patch replaced by its best valid match (same shape as x)."""
@@ -138,16 +144,18 @@ class PatchAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x`` B x C x H x W, ``mask`` B x 1 x H x W (1 = hole)."""
-        return self.fuse(torch.cat([x, self.copy_patches(x, mask), mask], dim=1))
+        fused = self.fuse(torch.cat([x, self.copy_patches(x, mask), mask], dim=1))
+        return x + fused if self.residual else fused
 
 
 class MultiScalePatchAttention(nn.Module):
     """Patch attention at each patch size in turn (coarse to fine), then ResBlocks."""
 
     def __init__(self, channels: int, patch_sizes, max_masked: float, post_res_blocks: int, chunk_elements: int,
-                 norm: str = "instance") -> None:
+                 norm: str = "instance", residual: bool = False) -> None:
         super().__init__()
-        self.scales = nn.ModuleList(PatchAttention(channels, p, max_masked, chunk_elements) for p in patch_sizes)
+        self.scales = nn.ModuleList(PatchAttention(channels, p, max_masked, chunk_elements, residual)
+                                    for p in patch_sizes)
         self.post = res_blocks(channels, post_res_blocks, norm)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
 NORMS = ("instance", "none")
+PATCH_FUSIONS = ("replace", "residual")
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,12 @@ class VAEConfig:
 
 @dataclass(frozen=True)
 class MappingConfig:
-    """Latent translation Z_X -> Z_Y: conv widths up from the latent, ResBlocks, global branch."""
+    """Latent translation Z_X -> Z_Y: conv widths up from the latent, ResBlocks, global branch.
+
+    ``patch_fusion``: how each patch-attention scale's 3x3 convolution of (features, copied patches,
+    mask) meets the features: ``"replace"`` (the paper: its output replaces them) or ``"residual"``
+    (added to them, the convolution zero-initialised, so an untrained branch passes features through).
+    """
 
     widths: tuple[int, ...] = (128, 256, 512, 512)
     res_blocks: int = 6
@@ -38,6 +44,7 @@ class MappingConfig:
     patch_res_blocks: int = 5
     attention_chunk_elements: int = 1 << 24
     norm: str = "instance"
+    patch_fusion: str = "replace"
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class BopbtlConfig:
         for part in ("vae", "mapping"):
             if getattr(self, part).norm not in NORMS:
                 raise ValueError(f"{part} norm {getattr(self, part).norm!r}: expected one of {NORMS}")
+        if self.mapping.patch_fusion not in PATCH_FUSIONS:
+            raise ValueError(f"patch_fusion {self.mapping.patch_fusion!r}: expected one of {PATCH_FUSIONS}")
         if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
             raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
 

@@ -21,7 +21,7 @@ def build_global_branch(config: MappingConfig, channels: int) -> nn.Module | Non
     if branch == "patch-attention":
         return MultiScalePatchAttention(
             channels, config.patch_sizes, config.patch_max_masked, config.patch_res_blocks, config.attention_chunk_elements,
-            config.norm,
+            config.norm, config.patch_fusion == "residual",
         )
     raise ValueError(f"unknown global branch {branch!r}")
 

@@ -209,7 +209,8 @@ class PhotoRestorer:
             for scale in branch.scales:
                 copied = run_tiled(lambda w, s, scale=scale: scale.copy_patches(w, window_mask(s)), x, tile,
                                    LATENT_TILE_OVERLAP, channels, device, align=scale.patch)
-                x = runner.run(scale.fuse, torch.cat([x, copied, mask], dim=1))
+                fused = runner.run(scale.fuse, torch.cat([x, copied, mask], dim=1))
+                x = runner.add(x, fused) if scale.residual else fused
             return runner.run(branch.post, x)
         attended = run_tiled(lambda w, s: branch.attend(w, window_mask(s) if branch.partial else None), features,
                              tile, LATENT_TILE_OVERLAP, channels, device)

@@ -155,6 +155,21 @@ def test_patch_attention_leaves_defect_free_border_patches_alone():
     assert torch.equal(copied[..., 4:, :], x[..., 4:, :]) and torch.equal(copied[..., :, 4:], x[..., :, 4:])
 
 
+def test_residual_fusion_starts_as_the_identity_and_adds_the_fused_convolution():
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(1, 6, 12, 16, generator=generator)
+    mask = random_mask(12, 16, 0.3, seed=4)
+    torch.manual_seed(0)
+    residual, replace = PatchAttention(6, patch=4, residual=True), PatchAttention(6, patch=4)
+    with torch.no_grad():
+        assert torch.equal(residual(x, mask), x)
+        assert (replace(x, mask) - x).abs().mean() > 0.1  # the paper's fusion replaces the features
+        torch.nn.init.normal_(residual.fuse[1].weight, std=0.1)
+        fused = residual.fuse(torch.cat([x, residual.copy_patches(x, mask), mask], dim=1))
+        torch.testing.assert_close(residual(x, mask), x + fused)
+        torch.testing.assert_close(replace(x, mask), replace.fuse(torch.cat([x, replace.copy_patches(x, mask), mask], dim=1)))
+
+
 @pytest.mark.parametrize("size", [(13, 10), (7, 9), (3, 2)])
 def test_patch_attention_handles_sizes_not_multiple_of_the_patch(size):
     module = MultiScalePatchAttention(6, (8, 4, 2), max_masked=0.6, post_res_blocks=1, chunk_elements=50).eval()

@@ -91,6 +91,15 @@ def test_norm_is_validated_and_old_configs_default_to_instance_norm():
     assert BopbtlConfig.from_dict(stored) == FULL
 
 
+def test_patch_fusion_is_validated_and_old_configs_default_to_the_papers_replace():
+    assert FULL.mapping.patch_fusion == "replace"
+    with pytest.raises(ValueError, match="patch_fusion 'add'"):
+        BopbtlConfig(mapping=dataclasses.replace(FULL.mapping, patch_fusion="add"))
+    stored = SMALL.to_dict()
+    del stored["mapping"]["patch_fusion"]  # every export written before the option used replace
+    assert BopbtlConfig.from_dict(stored).mapping.patch_fusion == "replace"
+
+
 @pytest.mark.parametrize("branch", ["local", "nonlocal", "partial-nonlocal", "patch-attention"])
 def test_net_keeps_odd_sizes(branch):
     net = BopbtlNet(SMALL.variant(branch, True)).eval()

@@ -13,9 +13,11 @@ from torch.utils.data import Dataset
 from oldphoto import models
 from oldphoto.models.bopbtl import configs
 from oldphoto.models.bopbtl.configs import BopbtlConfig
+from oldphoto.models.bopbtl.mapping import Mapping
 from oldphoto.models.bopbtl.train import assemble_weights, load_stage_weights
 from oldphoto.models.bopbtl.vae import VAE
 from oldphoto.models.training import CheckpointError, load_checkpoint, save_checkpoint, train
+from oldphoto.models.weights import save_weights
 
 torch.set_num_threads(2)
 
@@ -152,3 +154,15 @@ def test_exports_record_the_network_and_a_changed_norm_cannot_load_them(tmp_path
     with pytest.raises(CheckpointError, match="norm='instance'"):
         load_stage_weights(VAE(without_norm.vae), "bopbtl-vae-clean", legacy, without_norm, "vae")
     load_stage_weights(VAE(TINY.vae), "bopbtl-vae-clean", legacy, TINY, "vae")
+
+
+def test_mapping_exports_from_before_patch_fusion_read_as_replace(tmp_path):
+    residual = dataclasses.replace(TINY, mapping=dataclasses.replace(TINY.mapping, patch_fusion="residual"))
+    network = TINY.to_dict()
+    del network["mapping"]["patch_fusion"]  # recorded before the option existed: every export used replace
+    export = tmp_path / "mapping.pt"
+    save_weights(export, "bopbtl-mapping", {"size": "small", "model": "bopbtl"}, Mapping(TINY.mapping, 16),
+                 {"network": network})
+    load_stage_weights(Mapping(TINY.mapping, 16), "bopbtl-mapping", export, TINY, "mapping")
+    with pytest.raises(CheckpointError, match=f"{export}: mapping was trained as .*patch_fusion='replace'"):
+        load_stage_weights(Mapping(residual.mapping, 16), "bopbtl-mapping", export, residual, "mapping")

@@ -1,5 +1,7 @@
 """Band-by-band execution and blended tiles: exactness against whole-tensor passes (random weights)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,8 @@ from torch import nn
 from oldphoto import models
 from oldphoto.benchmark.speed.restore import dense_attention_bytes, image_shape
 from oldphoto.models.bopbtl.blocks import ResBlock
+from oldphoto.models.bopbtl.configs import SMALL
+from oldphoto.models.bopbtl.model import BopbtlNet, BopbtlRestorer
 from oldphoto.models.bopbtl.restore import Plan, PhotoRestorer
 from oldphoto.models.bopbtl.streaming import BandRunner
 from oldphoto.models.bopbtl.tiling import ramp, run_tiled, tile_windows
@@ -80,6 +84,22 @@ def test_streamed_restoration_equals_whole_for_every_branch(name):
     whole = photo.restore(image, mask, Plan(False, None, 1 << 20)).astype(int)
     streamed = photo.restore(image, mask, Plan(True, None, 20_000))
     assert np.abs(whole - streamed).max() <= 1
+
+
+@pytest.mark.parametrize("fusion", ["residual", "replace"])
+def test_latent_tiled_patch_attention_equals_whole_when_one_tile_covers_the_latent(fusion):
+    torch.manual_seed(0)
+    net = BopbtlNet(dataclasses.replace(SMALL, mapping=dataclasses.replace(SMALL.mapping, patch_fusion=fusion))).eval()
+    branch = net.mapping.global_branch
+    for scale in branch.scales:
+        torch.nn.init.normal_(scale.fuse[1].weight, std=0.02)  # a residual fusion starts at zero
+    features = torch.randn(1, SMALL.mapping.widths[-1], 12, 18)
+    mask = (torch.rand(1, 1, 12, 18) < 0.2).float()
+    photo = PhotoRestorer(BopbtlRestorer("bopbtl", net, "cpu"))
+    with torch.no_grad():
+        whole = branch(features, mask)
+        tiled = photo._global(features, mask, 24, BandRunner(CPU, CPU, 2_000))
+    torch.testing.assert_close(tiled, whole, atol=1e-4, rtol=1e-4)
 
 
 def test_plan_streams_and_tiles_when_the_budget_is_small():

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Trains the shipped bopbtl small checkpoints on the CPU (a later issue retrains them on a GPU), runs
 # the held-out check and writes the model cards. Run from the repository root:
-#   sh models/checkpoints/bopbtl-small/train.sh
+#   sh models/checkpoints/bopbtl-small/train.sh            every stage
+#   sh models/checkpoints/bopbtl-small/train.sh mappings   only the three mappings, between the VAEs
+#                                                          and detector shipped here (when only the
+#                                                          mapping's config or recipe changed)
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
 # opencv-doc example photos for the held-out check (downloaded and unpacked under /tmp, never
@@ -9,6 +12,8 @@
 # Each stage runs on one thread; independent stages run side by side. An interrupted stage
 # continues exactly where it stopped with the same command plus --resume.
 set -eu
+MODE=${1:-all}
+case "$MODE" in all|mappings) ;; *) echo "usage: train.sh [all|mappings]" >&2; exit 2 ;; esac
 HERE=models/checkpoints/bopbtl-small
 WORK=/tmp/bopbtl-small-train
 OLDPHOTO=.venv/bin/oldphoto
@@ -21,13 +26,20 @@ train() {  # STAGE RUN: one training run with its config file, logging to $WORK/
   $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 \
     > "$WORK/$2.out" 2>&1
 }
-(train bopbtl-vae-clean vae-clean && train bopbtl-detector detector) & clean=$!
-train bopbtl-vae-old vae-old
-wait $clean
+SHARED="vae-old vae-clean detector"
+if [ "$MODE" = all ]; then
+  (train bopbtl-vae-clean vae-clean && train bopbtl-detector detector) & clean=$!
+  train bopbtl-vae-old vae-old
+  wait $clean
+else  # the mapping configs read the VAEs from $WORK; no log there tells write_cards.py they were not rerun
+  for run in $SHARED; do
+    rm -rf "$WORK/$run" && mkdir -p "$WORK/$run" && cp "$HERE/$run.pt" "$WORK/$run/weights.pt"
+  done
+fi
 train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
 train bopbtl-mapping mapping-bopbtl-local & wait
-for run in vae-old vae-clean detector mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local; do
-  cp "$WORK/$run/weights.pt" "$HERE/$run.pt"
+for run in $SHARED mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local; do
+  cmp -s "$WORK/$run/weights.pt" "$HERE/$run.pt" || cp "$WORK/$run/weights.pt" "$HERE/$run.pt"
 done
 $OLDPHOTO weights fetch  # LPIPS backbone for the held-out table (no network needed once cached)
 $OLDPHOTO synthesize --source folder --root "$WORK/heldout-src" --out "$WORK/heldout" --preset bopbtl-paper \

@@ -57,13 +57,15 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
     count = sum(t.numel() for t in payload["state_dict"].values() if t.is_floating_point())
     losses = ", ".join(f"{k} {v:.4f}" for k, v in meta["final_losses"].items())
     shipped = HERE / f"{run}.pt"
-    hours = training_seconds(work / run / "log.jsonl") / 3600
+    log = work / run / "log.jsonl"
+    timing = (f"{training_seconds(log) / 3600:.2f} h of training" if log.is_file()
+              else "not retrained by this run, whose work folder has no log of its training time")
     return "\n".join([
         f"### {title} (`{run}.pt`)", "",
         f"- command: `oldphoto train {stage} --source $WORK/photos --config {REPO}/{run}.yaml --out $WORK/{run} "
         f"--device cpu --seed {meta['seed']}`",
         f"- steps: {meta['steps']} (batch {cfg['batch_size']}, crops {cfg['crop']} px, preset `{cfg['preset']}`, "
-        f"{cfg['per_image']} samples per photo, lr {cfg['lr']}, seed {meta['seed']}); {hours:.2f} h of training",
+        f"{cfg['per_image']} samples per photo, lr {cfg['lr']}, seed {meta['seed']}); {timing}",
         f"- loss weights: L1 {cfg['l1_weight']}, KL {cfg['kl_weight']}, GAN {cfg['gan_weight']}, feature matching "
         f"{cfg['feature_matching_weight']}, VGG {cfg['perceptual_weight']}, latent GAN {cfg['latent_gan_weight']}, "
         f"latent L1 {cfg['latent_l1_weight']}" if stage != "bopbtl-detector"
@@ -157,6 +159,16 @@ def vae_check(work: Path) -> list[str]:
     return lines
 
 
+def rerun_note(work: Path) -> list[str]:
+    """A paragraph saying which stages this run did not retrain (``train.sh mappings``), if any."""
+    kept = [f"`{run}.pt`" for run in SHARED if not (work / run / "log.jsonl").is_file()]
+    if not kept:
+        return []
+    return [f"This run (`train.sh mappings`) retrained only the three mappings, between the exports "
+            f"{', '.join(kept)} of the earlier full run, which are unchanged; their sections give the steps and "
+            "final losses recorded in the exports.", ""]
+
+
 def card(model: str, what: str, sections: list[str], work: Path, checks: list[str], date: str, hardware: str) -> str:
     return "\n".join([
         f"# Model card: `{model}` small ({what})", "",
@@ -175,6 +187,7 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps); other loss weights as the paper. "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; README, \"Normalisation\").", "",
+        *rerun_note(work),
         "## Data", "",
         f"- clean photos ({len(photo_rows(work / 'photos.tsv'))}: {origin_counts(work / 'photos.tsv')}): "
         "the builtin set (scikit-image / matplotlib "
