@@ -1,5 +1,6 @@
-"""Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths and InstanceNorm) and
-``small`` (narrower, shipped, without normalisation in the VAEs and the mapping: see :class:`VAEConfig`)."""
+"""Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths, InstanceNorm and
+patch fusion) and ``small`` (narrower, shipped, without normalisation in the VAEs and the mapping, see
+:class:`VAEConfig`, and with residual patch fusion, see :class:`MappingConfig`)."""
 
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ FULL = BopbtlConfig()
 SMALL = BopbtlConfig(
     name="small",
     vae=VAEConfig(channels=64, res_blocks=2, norm="none"),
-    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1, norm="none"),
+    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1, norm="none",
+                          patch_fusion="residual"),
     detector=DetectorConfig(base_channels=12, depth=4),
     discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
 )

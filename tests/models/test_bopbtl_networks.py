@@ -92,7 +92,7 @@ def test_norm_is_validated_and_old_configs_default_to_instance_norm():
 
 
 def test_patch_fusion_is_validated_and_old_configs_default_to_the_papers_replace():
-    assert FULL.mapping.patch_fusion == "replace"
+    assert SMALL.mapping.patch_fusion == "residual" and FULL.mapping.patch_fusion == "replace"
     with pytest.raises(ValueError, match="patch_fusion 'add'"):
         BopbtlConfig(mapping=dataclasses.replace(FULL.mapping, patch_fusion="add"))
     stored = SMALL.to_dict()

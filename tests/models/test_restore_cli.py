@@ -111,10 +111,9 @@ def test_missing_shipped_part_is_an_error_naming_the_file():
 def test_faces_stage_runs_and_is_recorded(tmp_path):
     photo = cv2.resize(read_rgb(builtin_paths()["grace_hopper"]), (256, 300), interpolation=cv2.INTER_AREA)
     Image.fromarray(photo).save(tmp_path / "portrait.png")
-    # bopbtl-pnl: the face stage needs a global restoration in which the face stays detectable; the
-    # shipped patch-attention mapping (the default bopbtl) is the least trained and blurs this portrait.
+    # the default bopbtl: the face stage needs a global restoration in which the face stays detectable
     result = CliRunner().invoke(main, ["restore", str(tmp_path / "portrait.png"), "--out", str(tmp_path / "out"),
-                                       "--model", "bopbtl-pnl", "--device", "cpu", "--faces", "--no-progress"])
+                                       "--device", "cpu", "--faces", "--no-progress"])
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "out" / "restore.json").read_text())["files"][0]
     assert record["stages"] == ["read", "detect", "restore", "faces", "write"]

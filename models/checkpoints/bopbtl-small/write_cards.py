@@ -184,9 +184,12 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
         "forward/backward dominated a CPU step) and, because the VGG term is missing, KL x0.1 in the VAEs "
         "(paper x1: without the perceptual term it held the latent's signal below its unit training noise, "
-        "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps); other loss weights as the paper. "
+        "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps), and the mappings at lr 5e-5 (paper 2e-4, "
+        "at which the patch-attention mapping did not learn: latent L1 about 0.96 over its first 600 steps; README, "
+        "\"Checkpoints\"); other loss weights as the paper. "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
-        "(InstanceNorm makes the encoder blind to a crop's brightness and colour; README, \"Normalisation\").", "",
+        "(InstanceNorm makes the encoder blind to a crop's brightness and colour; README, \"Normalisation\"), "
+        "and with residual patch fusion in the patch attention (README, \"Patch fusion\").", "",
         *rerun_note(work),
         "## Data", "",
         f"- clean photos ({len(photo_rows(work / 'photos.tsv'))}: {origin_counts(work / 'photos.tsv')}): "
