@@ -1,9 +1,13 @@
 """The training loop shared by every stage: seeds, data order, AMP, DDP, logs, samples, checkpoints.
 
 Layout of a run folder ``OUT``:
-``checkpoint.pt`` (latest full state: config, seed, step, networks, optimisers, RNG states),
-``log.jsonl`` (averaged losses every ``log_every`` steps), ``samples/step-NNNNNNN.png`` (grids),
-``weights.pt`` (inference weights written at the end, when the stage exports any).
+``checkpoint.pt`` (latest full state: config, seed, step, networks, optimisers, RNG states,
+training seconds so far), ``log.jsonl`` (averaged losses every ``log_every`` steps),
+``samples/step-NNNNNNN.png`` (grids), ``weights.pt`` (inference weights written at the end, when the
+stage exports any; its meta records ``train_seconds``).
+
+Training seconds count the wall time of the steps behind the current state, summed over resumed
+segments: steps redone after an interruption count once, from the checkpoint they resumed from.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ class TrainResult:
     step: int
     losses: dict[str, float] = field(default_factory=dict)
     weights: Path | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # training seconds behind the weights, resumed segments included
 
 
 def _rng_state(stage: Stage) -> dict:
@@ -144,7 +148,7 @@ def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], o
             generator = torch.Generator(info.device).manual_seed(distributed.rank_seed(seed, info.rank))
             stage = stage_cls(model_cfg, train_cfg, info, generator)
             torch.manual_seed(distributed.rank_seed(seed, info.rank))
-            start = 0
+            start, spent = 0, 0.0
             if payload is not None:
                 stage.load_state_dict(payload["state"], out / CHECKPOINT_NAME)
                 if len(payload["rng"]) != info.world_size:
@@ -152,16 +156,18 @@ def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], o
                                           f"resume with the same number (now {info.world_size})")
                 _set_rng_state(stage, payload["rng"][info.rank])
                 start = int(payload["step"])
+                spent = float(payload.get("seconds", 0.0))
             if not isinstance(dataset, Dataset):
                 dataset = dataset(train_cfg, seed)
-            result = _run(stage, dataset, out, model_cfg, train_cfg, seed, start, info, progress)
+            result = _run(stage, dataset, out, model_cfg, train_cfg, seed, start, spent, info, progress)
             distributed.barrier(info)  # every rank done with its collectives before the group is destroyed
             return result
     finally:
         distributed.teardown(info)
 
 
-def _checkpoint(stage: Stage, out: Path, model_cfg, train_cfg, seed: int, step: int, info) -> None:
+def _checkpoint(stage: Stage, out: Path, model_cfg, train_cfg, seed: int, step: int, seconds: float,
+                info) -> None:
     rng = _rng_state(stage)
     gathered = [rng]
     if info.enabled:
@@ -169,7 +175,7 @@ def _checkpoint(stage: Stage, out: Path, model_cfg, train_cfg, seed: int, step: 
         torch.distributed.all_gather_object(gathered, {k: v.cpu() for k, v in rng.items()})
     if info.is_main:
         save_checkpoint(out / CHECKPOINT_NAME, {
-            "format": CHECKPOINT_FORMAT, "stage": stage.name, "seed": seed, "step": step,
+            "format": CHECKPOINT_FORMAT, "stage": stage.name, "seed": seed, "step": step, "seconds": seconds,
             "model_config": config_dict(model_cfg), "train_config": config_dict(train_cfg),
             "state": stage.state_dict(), "rng": gathered,
         })
@@ -177,7 +183,8 @@ def _checkpoint(stage: Stage, out: Path, model_cfg, train_cfg, seed: int, step: 
 
 
 def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: int, start: int,
-         info, progress: bool) -> TrainResult:
+         spent: float, info, progress: bool) -> TrainResult:
+    """Steps ``start`` to ``train_cfg.steps``; ``spent``: training seconds of the steps before ``start``."""
     from tqdm.auto import tqdm
 
     sampler = StepBatchSampler(len(dataset), train_cfg.batch_size, seed, train_cfg.steps, start,
@@ -193,7 +200,11 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
                dynamic_ncols=True)
     window: dict[str, list[float]] = {}
     last: dict[str, float] = {}
-    began = time.perf_counter()
+    began = time.perf_counter() - spent
+
+    def seconds() -> float:
+        return round(time.perf_counter() - began, 3)
+
     step = start
     for batch in loader:
         for module in stage.modules.values():
@@ -209,11 +220,11 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
             window = {}
             if info.is_main:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in last.items()})
-                row = {"step": step, **last, "lr": _current_lr(stage), "seconds": round(time.perf_counter() - began, 3)}
+                row = {"step": step, **last, "lr": _current_lr(stage), "seconds": seconds()}
                 with open(out / "log.jsonl", "a", encoding="utf-8") as log:
                     log.write(json.dumps(row) + "\n")
         if step == train_cfg.steps or (train_cfg.checkpoint_every and step % train_cfg.checkpoint_every == 0):
-            _checkpoint(stage, out, model_cfg, train_cfg, seed, step, info)
+            _checkpoint(stage, out, model_cfg, train_cfg, seed, step, seconds(), info)
         # after the checkpoint: sampling may draw random numbers, which a resumed run must not see
         if info.is_main and (step == train_cfg.steps or (train_cfg.sample_every and step % train_cfg.sample_every == 0)):
             with torch.no_grad():
@@ -223,8 +234,10 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
         bar.update(1)
     bar.close()
     weights = None
+    total = seconds()
     if info.is_main:
         meta = {"stage": stage.name, "seed": seed, "steps": step, "train_config": config_dict(train_cfg),
-                "final_losses": last, "world_size": info.world_size, "device": str(info.device)}
+                "final_losses": last, "world_size": info.world_size, "device": str(info.device),
+                "train_seconds": total}
         weights = stage.export(out / "weights.pt", meta)
-    return TrainResult(out=out, step=step, losses=last, weights=weights, seconds=time.perf_counter() - began)
+    return TrainResult(out=out, step=step, losses=last, weights=weights, seconds=total)

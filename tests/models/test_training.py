@@ -84,6 +84,17 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, name):
     assert logged(tmp_path / "split", "l1") == logged(tmp_path / "whole", "l1")
 
 
+def test_training_seconds_add_up_over_a_resumed_run(tmp_path):
+    first = run(tmp_path, "sequential", steps=3)
+    saved = load_checkpoint(tmp_path / "checkpoint.pt")["seconds"]
+    assert 0 < saved <= first.seconds
+    resumed = run(tmp_path, "sequential", steps=6, resume=True)
+    seconds = logged(tmp_path, "seconds")
+    assert len(seconds) == 6 and seconds == sorted(seconds) and seconds[3] >= saved
+    assert resumed.seconds >= seconds[-1] > saved
+    assert load_checkpoint(resumed.weights)["meta"]["train_seconds"] == resumed.seconds
+
+
 class Interrupted(NoisyBlobs):
     """NoisyBlobs whose loading fails after ``limit`` items: a run killed part way."""
 

@@ -9,7 +9,6 @@ the cards are written beside this script as ``MODEL_CARD-<model>.md``.
 """
 
 import csv
-import json
 import re
 import sys
 from collections import Counter
@@ -38,17 +37,6 @@ HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
 
 
-def training_seconds(log: Path) -> float:
-    """Seconds of training summed over the segments of a run resumed any number of times."""
-    total, last = 0.0, 0.0
-    for line in log.read_text().splitlines():
-        seconds = json.loads(line)["seconds"]
-        if seconds < last:
-            total += last
-        last = seconds
-    return total + last
-
-
 def stage_section(work: Path, run: str, stage: str, title: str) -> str:
     """One ``### title`` block: command, steps, time, final losses and size of a stage's export."""
     weights = work / run / "weights.pt"
@@ -57,9 +45,10 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
     count = sum(t.numel() for t in payload["state_dict"].values() if t.is_floating_point())
     losses = ", ".join(f"{k} {v:.4f}" for k, v in meta["final_losses"].items())
     shipped = HERE / f"{run}.pt"
-    log = work / run / "log.jsonl"
-    timing = (f"{training_seconds(log) / 3600:.2f} h of training" if log.is_file()
-              else "not retrained by this run, whose work folder has no log of its training time")
+    timing = (f"{meta['train_seconds'] / 3600:.2f} h of training" if "train_seconds" in meta
+              else "training time not recorded (the export predates that record)")
+    if not (work / run / "log.jsonl").is_file():
+        timing = f"not retrained by this run; {timing}"
     return "\n".join([
         f"### {title} (`{run}.pt`)", "",
         f"- command: `oldphoto train {stage} --source $WORK/photos --config {REPO}/{run}.yaml --out $WORK/{run} "
