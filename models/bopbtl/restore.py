@@ -11,8 +11,9 @@ the rest. Outputs never replace an input file, nor (without ``force``) a file th
 did not write.
 
 Memory: when the whole network does not fit ``max_memory`` bytes on the compute device, the
-convolutional parts run band by band with whole-image InstanceNorm statistics
-(:class:`~.streaming.BandRunner`, exact), whole activations kept in host memory; the mapping's
+convolutional parts run band by band (:class:`~.streaming.BandRunner`, exact: fused through all
+layers where there is no InstanceNorm, else layer by layer with whole-image statistics and whole
+activations kept in host memory); the mapping's
 global branch runs on the whole latent when it fits, else on overlapping latent tiles blended
 with smooth weights (:func:`~.tiling.run_tiled`).
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from oldphoto.datasets.imageio import read_rgb, write_bytes, write_image
 
@@ -179,16 +181,14 @@ class PhotoRestorer:
         net, mapping = self.net, self.net.mapping
         padded, size = pad_to_fit(x, DOWNSAMPLING, MIN_SIZE)
         runner = BandRunner(self.device, x.device, plan.band_elements)
-        latent = runner.run(net.vae_old.encoder.layers, padded * 2.0 - 1.0)
-        features = runner.run(mapping.up, latent)
+        features = runner.run(nn.Sequential(net.vae_old.encoder.layers, mapping.up), padded * 2.0 - 1.0)
         if mapping.global_branch is not None:
             latent_m = None
             if mapping.uses_mask:
                 latent_m = (latent_mask(pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0]) if mask is not None
                             else features.new_zeros((1, 1, *features.shape[-2:])))
             features = self._global(features, latent_m, plan.latent_tile, runner)
-        features = runner.run(mapping.local, features)
-        restored = runner.run(net.vae_clean.decoder.layers, runner.run(mapping.down, features))
+        restored = runner.run(nn.Sequential(mapping.local, mapping.down, net.vae_clean.decoder.layers), features)
         return crop_to(restored * 0.5 + 0.5, size)
 
     def _global(self, features: torch.Tensor, mask: torch.Tensor | None, tile: int | None,
@@ -209,7 +209,7 @@ class PhotoRestorer:
             for scale in branch.scales:
                 copied = run_tiled(lambda w, s, scale=scale: scale.copy_patches(w, window_mask(s)), x, tile,
                                    LATENT_TILE_OVERLAP, channels, device, align=scale.patch)
-                fused = runner.run(scale.fuse, torch.cat([x, copied, mask], dim=1))
+                fused = runner.run(scale.fuse, [x, copied, mask])
                 x = runner.add(x, fused) if scale.residual else fused
             return runner.run(branch.post, x)
         attended = run_tiled(lambda w, s: branch.attend(w, window_mask(s) if branch.partial else None), features,

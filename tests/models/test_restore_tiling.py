@@ -50,21 +50,41 @@ def test_run_tiled_blends_disagreeing_tiles_without_jumps():
 
 
 def _random_runner_cases():
+    """(module, input): with InstanceNorm (run layer by layer) and without (run fused)."""
     torch.manual_seed(0)
     conv_stack = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(3, 8, 7), nn.InstanceNorm2d(8, affine=True), nn.ReLU(),
                                nn.Conv2d(8, 8, 4, stride=2, padding=1), nn.LeakyReLU(0.2), ResBlock(8))
     up = nn.Sequential(nn.ConvTranspose2d(8, 8, 4, stride=2, padding=1), nn.InstanceNorm2d(8), nn.Tanh())
-    return [(conv_stack, torch.randn(2, 3, 37, 29)), (up, torch.randn(1, 8, 13, 11))]
+    encoder = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(3, 8, 7), nn.ReLU(inplace=True),
+                            nn.Conv2d(8, 8, 4, stride=2, padding=1), nn.ReLU(inplace=True),
+                            nn.Conv2d(8, 6, 3, stride=2, padding=1), ResBlock(6, norm="none"),
+                            nn.Sequential(ResBlock(6, norm="none"), nn.ReflectionPad2d(1), nn.Conv2d(6, 6, 3)))
+    decoder = nn.Sequential(ResBlock(6, norm="none"), nn.ConvTranspose2d(6, 8, 4, stride=2, padding=1),
+                            nn.LeakyReLU(0.2, inplace=True), nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1),
+                            nn.ReflectionPad2d((2, 1, 3, 2)), nn.Conv2d(8, 3, 5, padding=(0, 1)), nn.Tanh())
+    return [(conv_stack, torch.randn(2, 3, 37, 29)), (up, torch.randn(1, 8, 13, 11)),
+            (encoder, torch.randn(2, 3, 41, 30)), (decoder, torch.randn(1, 6, 9, 14))]
 
 
-@pytest.mark.parametrize("case", range(2))
-def test_band_runner_equals_the_whole_forward_pass(case):
+@pytest.mark.parametrize("case", range(4))
+@pytest.mark.parametrize("band_elements", [1, 8 * 29 * 3, 1 << 20])
+def test_band_runner_equals_the_whole_forward_pass(case, band_elements):
     module, x = _random_runner_cases()[case]
     module.eval()
-    runner = BandRunner(CPU, CPU, band_elements=8 * 29 * 3)
+    runner = BandRunner(CPU, CPU, band_elements=band_elements)
     assert runner.supports(module)
+    before = x.clone()
     with torch.no_grad():
-        assert torch.allclose(runner.run(module, x), module(x), atol=1e-5)
+        torch.testing.assert_close(runner.run(module, x), module(x.clone()), atol=1e-5, rtol=1e-5)
+    assert torch.equal(x, before)  # in-place activations never reach the stored input
+
+
+def test_band_runner_concatenates_a_list_of_inputs_band_by_band():
+    torch.manual_seed(1)
+    fuse = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(7, 4, 3), nn.ReLU()).eval()
+    parts = [torch.randn(1, 3, 19, 23), torch.randn(1, 3, 19, 23), torch.rand(1, 1, 19, 23)]
+    with torch.no_grad():
+        torch.testing.assert_close(BandRunner(CPU, CPU, 50).run(fuse, parts), fuse(torch.cat(parts, dim=1)))
 
 
 def test_band_runner_refuses_unsupported_modules():
