@@ -12,8 +12,8 @@ reflection padding applied where the whole tensor has its edges), so no intermed
 is ever stored whole. A module with InstanceNorm (whose statistics are those of the whole tensor,
 accumulated band by band in float64) runs layer by layer, each layer's output stored whole.
 
-Compute-device memory is bounded by ``band_elements``: elements of one layer-wise band's output,
-and ``FUSED_BANDS`` times that for all the activations of one fused band together.
+Compute-device memory is bounded by ``band_elements``: elements of one band of an InstanceNorm
+or a residual sum, and ``FUSED_BANDS`` times that for all the activations of one fused band.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from torch import nn
 from .blocks import ResBlock
 
 POINTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity)
-FUSED_BANDS = 8  # a fused band may hold this many layer-wise bands' worth of activations
+FUSED_BANDS = 8  # a fused band may hold this many times band_elements of activations
 
 
 def reflect_rows(rows: torch.Tensor, height: int) -> torch.Tensor:
@@ -68,23 +68,14 @@ class BandRunner:
         return self._run_layers(module, inputs[0] if len(inputs) == 1 else torch.cat(inputs, dim=1))
 
     def _run_layers(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """A module holding InstanceNorm: its children one by one, each output stored whole."""
         if isinstance(module, nn.Sequential):
             for child in module:
                 x = self.run(child, x)
             return x
         if isinstance(module, ResBlock):
             return self.add(x, self.run(module.body, x))
-        if isinstance(module, nn.ReflectionPad2d):
-            return F.pad(x, module.padding, mode="reflect")
-        if isinstance(module, nn.Conv2d):
-            return self._conv(module, x)
-        if isinstance(module, nn.ConvTranspose2d):
-            return self._conv_transpose(module, x)
-        if isinstance(module, nn.InstanceNorm2d):
-            return self._instance_norm(module, x)
-        if isinstance(module, POINTWISE):
-            return self._pointwise(module, x)
-        raise TypeError(f"BandRunner: cannot run {type(module).__name__} band by band")
+        return self._instance_norm(module, x)
 
     def _rows(self, channels: int, width: int) -> int:
         return max(1, self.band_elements // max(1, channels * width))
@@ -94,45 +85,11 @@ class BandRunner:
         for start in range(0, height, rows):
             yield start, min(height, start + rows)
 
-    def _pointwise(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        out = torch.empty_like(x)
-        for a, b in self._bands(x.shape[-2], x.shape[1], x.shape[-1]):
-            out[..., a:b, :] = module(x[..., a:b, :].to(self.compute)).to(self.storage)
-        return out
-
     def add(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``y += x`` band by band (``y`` is overwritten and returned)."""
         for a, b in self._bands(x.shape[-2], x.shape[1], x.shape[-1]):
             y[..., a:b, :] = (y[..., a:b, :].to(self.compute) + x[..., a:b, :].to(self.compute)).to(self.storage)
         return y
-
-    def _conv(self, conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-        (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
-        height, width = x.shape[-2:]
-        out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
-        out = torch.empty((x.shape[0], conv.out_channels, out_h, out_w), dtype=x.dtype, device=self.storage)
-        for a, b in self._bands(out_h, conv.out_channels, out_w):
-            low, high = a * sh - ph, (b - 1) * sh - ph + kh  # input rows [low, high), may leave the tensor
-            band = x[..., max(low, 0):min(high, height), :].to(self.compute)
-            band = F.pad(band, (0, 0, max(0, -low), max(0, high - height)))
-            y = F.conv2d(band, conv.weight, conv.bias, stride=(sh, sw), padding=(0, pw), groups=conv.groups)
-            out[..., a:b, :] = y.to(self.storage)
-        return out
-
-    def _conv_transpose(self, conv: nn.ConvTranspose2d, x: torch.Tensor) -> torch.Tensor:
-        (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding
-        height, width = x.shape[-2:]
-        out_h, out_w = (height - 1) * sh - 2 * ph + kh, (width - 1) * sw - 2 * pw + kw
-        out = torch.empty((x.shape[0], conv.out_channels, out_h, out_w), dtype=x.dtype, device=self.storage)
-        for a, b in self._bands(out_h, conv.out_channels, out_w):
-            # input rows i reach output row o = i*sh - ph + t (t < kh): all i feeding rows [a, b)
-            first = max(0, -((kh - 1 - a - ph) // sh))
-            last = min(height - 1, (b - 1 + ph) // sh)
-            y = F.conv_transpose2d(x[..., first:last + 1, :].to(self.compute), conv.weight, conv.bias,
-                                   stride=(sh, sw), padding=(0, pw), groups=conv.groups)
-            offset = ph - first * sh  # local row of global output row 0
-            out[..., a:b, :] = y[..., a + offset:b + offset, :].to(self.storage)
-        return out
 
     def _instance_norm(self, norm: nn.InstanceNorm2d, x: torch.Tensor) -> torch.Tensor:
         batch, channels, height, width = x.shape
@@ -210,12 +167,18 @@ def _shape(module: nn.Module, c: int, h: int, w: int) -> tuple[int, int, int, in
     return out_c, out_h, out_w, c * h * w + out_c * out_h * out_w
 
 
+def _child_heights(module: nn.Sequential, height: int) -> list[int]:
+    """Input row counts of ``module``'s children, then its output's."""
+    heights = [height]
+    for child in module:
+        heights.append(_shape(child, 1, heights[-1], 1)[1])
+    return heights
+
+
 def _need(module: nn.Module, a: int, b: int, height: int) -> tuple[int, int]:
     """Input rows [low, high) (within [0, height)) that output rows [a, b) of ``module`` depend on."""
     if isinstance(module, nn.Sequential):
-        heights = [height]
-        for child in module:
-            heights.append(_shape(child, 1, heights[-1], 1)[1])
+        heights = _child_heights(module, height)
         for child, child_height in zip(reversed(module), reversed(heights[:-1])):
             a, b = _need(child, a, b, child_height)
         return a, b
@@ -238,9 +201,7 @@ def _forward(module: nn.Module, slab: torch.Tensor, offset: int, height: int, a:
     """Output rows [a, b) of ``module`` from ``slab``: its input's rows from ``offset`` on (covering
     :func:`_need`), the input having ``height`` rows in all."""
     if isinstance(module, nn.Sequential):
-        heights, ranges = [height], [(a, b)]
-        for child in module:
-            heights.append(_shape(child, 1, heights[-1], 1)[1])
+        heights, ranges = _child_heights(module, height), [(a, b)]
         for child, child_height in zip(reversed(module[1:]), reversed(heights[1:-1])):
             ranges.insert(0, _need(child, *ranges[0], child_height))
         for child, child_height, (lo, hi) in zip(module, heights, ranges):
