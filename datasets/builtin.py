@@ -25,6 +25,9 @@ SKIMAGE_FILES = {
 }
 
 
+BUILTIN_PACKAGES = ("skimage", "matplotlib")
+
+
 def _package_dir(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -48,3 +51,23 @@ def builtin_paths() -> dict[str, Path]:
     if mpl is not None and (mpl / "mpl-data" / "sample_data" / "grace_hopper.jpg").is_file():
         paths["grace_hopper"] = mpl / "mpl-data" / "sample_data" / "grace_hopper.jpg"
     return dict(sorted(paths.items()))
+
+
+def builtin_record(path: Path) -> str:
+    """``path`` of a builtin photo as recorded in manifests: POSIX, relative to the folder holding
+    its package (``skimage/data/astronaut.png``), so the record is the same on every machine."""
+    for name in BUILTIN_PACKAGES:
+        package = _package_dir(name)
+        if package is not None and path.is_relative_to(package):
+            return (Path(name) / path.relative_to(package)).as_posix()
+    raise ValueError(f"{path}: not inside the {' or '.join(BUILTIN_PACKAGES)} package")
+
+
+def locate_builtin_record(record: str) -> Path:
+    """The file on this machine of a :func:`builtin_record` (ValueError if ``record`` is not one)."""
+    name, _, rest = record.partition("/")
+    package = _package_dir(name) if name in BUILTIN_PACKAGES and rest else None
+    if package is None:
+        raise ValueError(f"{record}: not the path of a builtin photo on this machine "
+                         f"({' or '.join(n + '/...' for n in BUILTIN_PACKAGES)})")
+    return package / rest

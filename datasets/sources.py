@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builtin import builtin_paths
+from .builtin import builtin_paths, builtin_record, locate_builtin_record
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 SOURCE_KINDS = ("builtin", "folder", "voc", "div2k", "ffhq", "real")
@@ -52,6 +52,25 @@ class Source:
     def describe(self) -> dict:
         """JSON-serialisable identity of the source (kind, root, split)."""
         return {"kind": self.kind, "root": str(self.root) if self.root else None, "split": self.split}
+
+    def record(self, path: Path) -> str:
+        """How manifests record ``path``: POSIX, relative to ``root`` (builtin: see ``builtin_record``),
+        so a dataset's manifest does not depend on where the source lies."""
+        return builtin_record(path) if self.root is None else path.relative_to(self.root).as_posix()
+
+
+def locate(record: str, root: str | Path | None = None) -> Path:
+    """The file of a recorded source path: ``root / record``, a builtin photo when ``root`` is None,
+    or ``record`` itself when absolute (manifests of format version 1 held absolute paths)."""
+    if Path(record).is_absolute():
+        return Path(record)
+    if root is not None:
+        return Path(root).expanduser() / record
+    try:
+        return locate_builtin_record(record)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; a path relative to the source root needs the root (the dataset's "
+                         "dataset.json: arguments.source.root)") from None
 
 
 def list_images(root: Path) -> list[Path]:

@@ -28,10 +28,10 @@ from oldphoto import __version__, degrade
 
 from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_journal, read_rgb, write_bytes
 from .masks import MASK_BITS, encode_masks
-from .sources import Source, SourceError
+from .sources import Source, SourceError, locate
 
 FORMAT = "oldphoto-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: manifest and skipped.csv record source paths relative to the source root
 SUBDIRS = ("clean", "degraded", "masks")
 JOURNAL = ".synthesize-journal.jsonl"
 OUTPUT_NAMES = (*SUBDIRS, "manifest.csv", "skipped.csv", "dataset.json", JOURNAL)
@@ -75,11 +75,16 @@ def make_pair(image: np.ndarray, pipeline: degrade.Pipeline, seed: int, crop: in
 
 @dataclass(frozen=True)
 class SampleTask:
-    """Everything one sample depends on (besides the run's pipeline); picklable."""
+    """Everything one sample depends on (besides the run's pipeline); picklable.
+
+    ``source_path`` is the file read here; ``source_record`` the same path as the manifest records
+    it (:meth:`Source.record`: relative to the source root, the same on every machine).
+    """
 
     id: str
     source_id: str
     source_path: str
+    source_record: str
     sample_index: int
     seed: int
     crop: int
@@ -176,7 +181,7 @@ def _make_sample(task: SampleTask, config: RunConfig, pipeline: degrade.Pipeline
         write_bytes(Path(config.out) / sub / f"{task.id}.png", payload)
     tick("write")
     return SampleOutcome(task, row={
-        "id": task.id, "source_id": task.source_id, "source_path": task.source_path, "source_sha256": sha,
+        "id": task.id, "source_id": task.source_id, "source_path": task.source_record, "source_sha256": sha,
         "sample_index": task.sample_index, "crop_x": box[0], "crop_y": box[1], "crop_w": box[2],
         "crop_h": box[3], "seed": task.seed, "preset": config.preset,
         "params": json.dumps(params, separators=(",", ":"), sort_keys=True)})
@@ -328,8 +333,8 @@ def plan(source: Source, seed: int, crop: int, per_image: int, limit: int | None
          max_pixels: int) -> list[SampleTask]:
     """The samples of a run in plan order: the first ``limit`` source photos, ``per_image`` each."""
     items = source.items[:limit] if limit is not None else source.items
-    return [SampleTask(f"{item.id}_{k}", item.id, str(item.path), k, sample_seed(seed, item.id, k),
-                       crop, min_side, max_pixels)
+    return [SampleTask(f"{item.id}_{k}", item.id, str(item.path), source.record(item.path), k,
+                       sample_seed(seed, item.id, k), crop, min_side, max_pixels)
             for item in items for k in range(per_image)]
 
 
@@ -392,10 +397,10 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
                     made += 1
                     journal.write(json.dumps(outcome.row) + "\n")
                 else:
-                    reasons[outcome.task.source_id] = (outcome.task.source_path, outcome.reason)
+                    reasons[outcome.task.source_id] = (outcome.task.source_record, outcome.reason)
             journal.flush()
             bar.update(len(group.outcomes))
-    ordered = [rows[t.id] for t in tasks if t.id in rows]
+    ordered = [{**rows[t.id], "source_path": t.source_record} for t in tasks if t.id in rows]  # v1 rows: absolute
     skipped = [{"source_id": sid, "source_path": p, "reason": r}
                for sid, (p, r) in sorted(reasons.items(), key=lambda kv: kv[0])]
     write_bytes(out / "manifest.csv", _csv_bytes(MANIFEST_COLUMNS, ordered))
@@ -421,13 +426,15 @@ class Sample:
     masks: dict
 
 
-def regenerate_sample(row: dict, check_source: bool = True) -> Sample:
-    """Recompute a sample from its manifest row alone (source file, crop box, recorded params).
+def regenerate_sample(row: dict, source_root: str | os.PathLike | None = None, check_source: bool = True) -> Sample:
+    """Recompute a sample from its manifest row (source file, crop box, recorded params).
 
-    ``check_source``: verify the file's SHA-256 against the row first (ValueError if it changed).
-    The PNG encodings of the result equal the dataset's files byte for byte.
+    ``source_root``: the folder the row's ``source_path`` is relative to, as the dataset was made
+    (``dataset_info(DIR)["arguments"]["source"]["root"]``) or wherever that source lies now; None
+    for the builtin source. ``check_source``: verify the file's SHA-256 against the row first
+    (ValueError if it changed). The PNG encodings of the result equal the dataset's files byte for byte.
     """
-    path = Path(row["source_path"])
+    path = locate(row["source_path"], source_root)
     data = path.read_bytes()
     if check_source and hashlib.sha256(data).hexdigest() != row["source_sha256"]:
         raise ValueError(f"{path}: the file changed since sample {row['id']} was made (SHA-256 differs)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def test_layout_manifest_and_dataset_json(photos, tmp_path):
     assert summary.written == 12 and summary.skipped == 0
     rows = read_manifest(out)
     assert [r["id"] for r in rows][:3] == ["p0_0", "p0_1", "p1_0"]
+    assert [r["source_path"] for r in rows][::2] == ["p0.png", "p1.png", "p2.png", "p3.png", "p4.png", "sub/q.jpg"]
     assert list(rows[0]) == ["id", "source_id", "source_path", "source_sha256", "sample_index", "crop_x",
                              "crop_y", "crop_w", "crop_h", "seed", "preset", "params"]
     for row in rows:
@@ -45,7 +47,8 @@ def test_layout_manifest_and_dataset_json(photos, tmp_path):
         assert set(read_masks(out / "masks" / f"{row['id']}.png")) == set(MASK_BITS)
         assert int(row["seed"]) == sample_seed(3, row["source_id"], int(row["sample_index"]))
     info = json.loads((out / "dataset.json").read_text())
-    assert info["status"] == "complete" and info["counts"]["written"] == 12
+    assert info["status"] == "complete" and info["counts"]["written"] == 12 and info["format_version"] == 2
+    assert info["arguments"]["source"]["root"] == str(photos.resolve())
     assert info["arguments"]["pipeline"] == degrade.preset("bopbtl-code").to_dict()
     assert sorted(p.name for p in out.iterdir()) == ["clean", "dataset.json", "degraded", "manifest.csv",
                                                      "masks", "skipped.csv"]
@@ -71,14 +74,52 @@ def test_regenerate_a_sample_from_its_manifest_row(photos, tmp_path):
     out = tmp_path / "ds"
     run(make_source("folder", photos), out)
     row = read_manifest(out)[4]
-    sample = regenerate_sample(row)
+    sample = regenerate_sample(row, source_root=photos)
     assert encode_png(sample.degraded) == (out / "degraded" / f"{row['id']}.png").read_bytes()
     assert encode_png(sample.clean) == (out / "clean" / f"{row['id']}.png").read_bytes()
     packed = encode_masks(sample.masks, sample.degraded.shape[:2])
     assert encode_png(packed) == (out / "masks" / f"{row['id']}.png").read_bytes()
     changed = dict(row, source_sha256="0" * 64)
     with pytest.raises(ValueError, match="file changed"):
-        regenerate_sample(changed)
+        regenerate_sample(changed, source_root=photos)
+    with pytest.raises(ValueError, match=r"p4\.png: not the path of a builtin photo.*needs the root"):
+        regenerate_sample(row)
+    legacy = dict(row, source_path=str(photos / row["source_path"]))  # format version 1: absolute paths
+    assert np.array_equal(regenerate_sample(legacy).degraded, sample.degraded)
+
+
+def test_manifest_does_not_depend_on_where_the_source_lies(photos, tmp_path, helpers):
+    (photos / "bad.png").write_bytes(b"junk")
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(photos, moved)
+    run(make_source("folder", photos), tmp_path / "a")
+    run(make_source("folder", moved), tmp_path / "b")
+    a, b = helpers.tree_digest(tmp_path / "a"), helpers.tree_digest(tmp_path / "b")
+    assert a.pop("dataset.json") != b.pop("dataset.json")  # it records each run's --root
+    assert a == b and "bad.png" in (tmp_path / "a" / "skipped.csv").read_text()
+
+
+def test_builtin_rows_record_package_relative_paths(tmp_path):
+    out = tmp_path / "ds"
+    run(make_source("builtin"), out, limit=2, crop=32)
+    rows = read_manifest(out)
+    assert [r["source_path"] for r in rows] == ["skimage/data/astronaut.png", "skimage/data/camera.png"]
+    sample = regenerate_sample(rows[1])
+    assert encode_png(sample.degraded) == (out / "degraded" / f"{rows[1]['id']}.png").read_bytes()
+    with pytest.raises(ValueError, match="numpy/data/x.png: not the path of a builtin photo"):
+        regenerate_sample(dict(rows[1], source_path="numpy/data/x.png"))
+
+
+def test_resuming_a_version_1_folder_rewrites_its_paths(photos, tmp_path, helpers):
+    source, out = make_source("folder", photos), tmp_path / "ds"
+    run(source, out)
+    expected = helpers.tree_digest(out)
+    manifest = (out / "manifest.csv").read_text()
+    (out / "manifest.csv").write_text(manifest.replace(",p0.png,", f",{photos / 'p0.png'},"))
+    assert str(photos) in (out / "manifest.csv").read_text()
+    (out / "degraded" / "p1_0.png").unlink()
+    summary = run(source, out)
+    assert summary.resumed == 5 and summary.made == 1 and helpers.tree_digest(out) == expected
 
 
 def test_mask_bits_round_trip_any_family():
