@@ -1,6 +1,7 @@
 """Network sizes of the bopbtl family as dataclasses: ``full`` (the paper's widths, InstanceNorm and
 patch fusion) and ``small`` (narrower, shipped, without normalisation in the VAEs and the mapping, see
-:class:`VAEConfig`, and with residual patch fusion, see :class:`MappingConfig`)."""
+:class:`VAEConfig`, and with residual patch fusion, see :class:`MappingConfig`). Both end in the
+identity-safe output fusion (:class:`FusionConfig`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
 NORMS = ("instance", "none")
+FUSION_MODES = ("residual", "none")
 PATCH_FUSIONS = ("replace", "residual")
 
 
@@ -49,6 +51,17 @@ class MappingConfig:
 
 
 @dataclass(frozen=True)
+class FusionConfig:
+    """Identity-safe output fusion (see :mod:`.fusion`): ``mode`` ``"residual"`` (out = x + m(t - x) + r,
+    the head ``depth`` 3x3 convs of ``width`` channels at full resolution) or ``"none"`` (the
+    decoder's output as is, the paper's design; exports written before the fusion read as this)."""
+
+    mode: str = "residual"
+    width: int = 32
+    depth: int = 8
+
+
+@dataclass(frozen=True)
 class DetectorConfig:
     """U-Net scratch detector: widths ``base * 2**level`` for levels 0..depth; sigmoid threshold."""
 
@@ -75,6 +88,7 @@ class BopbtlConfig:
     mapping: MappingConfig = field(default_factory=MappingConfig)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
 
     def __post_init__(self) -> None:
         if self.mapping.global_branch not in GLOBAL_BRANCHES:
@@ -84,6 +98,10 @@ class BopbtlConfig:
                 raise ValueError(f"{part} norm {getattr(self, part).norm!r}: expected one of {NORMS}")
         if self.mapping.patch_fusion not in PATCH_FUSIONS:
             raise ValueError(f"patch_fusion {self.mapping.patch_fusion!r}: expected one of {PATCH_FUSIONS}")
+        if self.fusion.mode not in FUSION_MODES:
+            raise ValueError(f"fusion mode {self.fusion.mode!r}: expected one of {FUSION_MODES}")
+        if self.fusion.width < 1 or self.fusion.depth < 2:
+            raise ValueError(f"fusion needs width >= 1 and depth >= 2, got {self.fusion.width}, {self.fusion.depth}")
         if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
             raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
 
@@ -111,6 +129,7 @@ class BopbtlConfig:
                 mapping=MappingConfig(**mapping),
                 detector=DetectorConfig(**data["detector"]),
                 discriminator=DiscriminatorConfig(**data["discriminator"]),
+                fusion=FusionConfig(**data.get("fusion", {"mode": "none"})),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a bopbtl config: {exc}") from None

@@ -16,6 +16,7 @@ from ..tensors import count_parameters, crop_to, image_to_tensor
 from .blocks import pad_to_fit
 from .configs import BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
+from .fusion import FusionHead
 from .mapping import Mapping
 from .vae import DOWNSAMPLING, VAE
 
@@ -37,7 +38,8 @@ def latent_mask(mask: torch.Tensor) -> torch.Tensor:
 
 
 class BopbtlNet(nn.Module):
-    """VAE1 (old photos), VAE2 (clean photos), mapping T and the scratch detector."""
+    """VAE1 (old photos), VAE2 (clean photos), mapping T, the identity-safe fusion head (None when
+    ``config.fusion.mode`` is ``"none"``) and the scratch detector."""
 
     def __init__(self, config: BopbtlConfig) -> None:
         super().__init__()
@@ -45,6 +47,7 @@ class BopbtlNet(nn.Module):
         self.vae_old = VAE(config.vae)
         self.vae_clean = VAE(config.vae)
         self.mapping = Mapping(config.mapping, config.vae.channels)
+        self.fusion = FusionHead(config.fusion) if config.fusion.mode != "none" else None
         self.detector = ScratchDetector(config.detector)
 
     @property
@@ -54,6 +57,7 @@ class BopbtlNet(nn.Module):
     def inference_modules(self) -> list[nn.Module]:
         """The parts a restoration runs (the detector only for mask-aware branches)."""
         parts = [self.vae_old.encoder, self.mapping, self.vae_clean.decoder]
+        parts += [self.fusion] if self.fusion is not None else []
         return parts + [self.detector] if self.uses_mask else parts
 
     def detect(self, image: torch.Tensor) -> torch.Tensor:
@@ -61,19 +65,23 @@ class BopbtlNet(nn.Module):
         return torch.sigmoid(self.detector(rgb_to_grey(image)))
 
     def translate(self, image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Old photo -> clean photo, B x 3 x H x W in [0, 1], H and W multiples of 4.
-
-        ``mask`` (B x 1 x H x W, 1 = defect) reaches the global branch at latent resolution.
-        """
+        """Old photo -> clean photo through the latent spaces only (no fusion), B x 3 x H x W in
+        [0, 1], H and W multiples of 4. ``mask`` (B x 1 x H x W, 1 = defect) reaches the global
+        branch at latent resolution."""
         latent, _ = self.vae_old.encode(image)
         mapped = self.mapping(latent, latent_mask(mask) if mask is not None else None)
         return self.vae_clean.decode(mapped)
+
+    def restore(self, image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`translate`, then the fusion head with the input and the mask (when configured)."""
+        translated = self.translate(image, mask)
+        return translated if self.fusion is None else self.fusion(image, translated, mask)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Restore RGB in [0, 1] of any size (padded to a multiple of 4, at least 8, cropped back)."""
         padded, size = pad_to_fit(image, DOWNSAMPLING, MIN_SIZE)
         padded_mask = pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None
-        return crop_to(self.translate(padded, padded_mask), size)
+        return crop_to(self.restore(padded, padded_mask), size)
 
 
 class BopbtlRestorer(TorchRestorer):

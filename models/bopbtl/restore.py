@@ -2,7 +2,7 @@
 
 Stages per file: ``read`` (EXIF rotation, 16-bit, grey: :func:`~oldphoto.datasets.imageio.read_rgb`),
 ``detect`` (the scratch U-Net at full resolution, in overlapping tiles blended with smooth
-weights), ``restore`` (VAE1 encoder -> mapping -> VAE2 decoder), ``faces`` (optional, the
+weights), ``restore`` (VAE1 encoder -> mapping -> VAE2 decoder -> fusion head with the input), ``faces`` (optional, the
 ``bopbtl-face`` stage) and ``write`` (atomic PNG at the input's own size; grey inputs stay grey).
 
 Resumable: ``OUT/restore.json`` is rewritten after every file; a rerun with the same options and
@@ -188,8 +188,13 @@ class PhotoRestorer:
                 latent_m = (latent_mask(pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0]) if mask is not None
                             else features.new_zeros((1, 1, *features.shape[-2:])))
             features = self._global(features, latent_m, plan.latent_tile, runner)
-        restored = runner.run(nn.Sequential(mapping.local, mapping.down, net.vae_clean.decoder.layers), features)
-        return crop_to(restored * 0.5 + 0.5, size)
+        translated = runner.run(nn.Sequential(mapping.local, mapping.down, net.vae_clean.decoder.layers), features)
+        translated = translated.mul_(0.5).add_(0.5)
+        if net.fusion is None:
+            return crop_to(translated, size)
+        full_mask = net.fusion.full_mask(padded, pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None)
+        residual = runner.run(net.fusion.body, [padded, translated, full_mask])
+        return crop_to(net.fusion.combine(padded, translated, full_mask, residual), size)
 
     def _global(self, features: torch.Tensor, mask: torch.Tensor | None, tile: int | None,
                 runner: BandRunner) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """The bopbtl checkpoints shipped in ``models/checkpoints/bopbtl-<config>/``.
 
 The three shipped models share their VAEs and scratch detector, so the folder holds each training
-stage's export once (``vae-old.pt``, ``vae-clean.pt``, ``detector.pt``) and one mapping per model
-(``mapping-<model>.pt``); :func:`load_shipped` assembles a network from them, checking that every
+stage's export once (``vae-old.pt``, ``vae-clean.pt``, ``detector.pt``) and one mapping and one
+fusion head per model (``mapping-<model>.pt``, ``fusion-<model>.pt``); :func:`load_shipped` assembles a network from them, checking that every
 part was trained with the network's own config. ``train.sh`` and ``MODEL_CARD-*.md`` beside the
 files say how they were made.
 """
@@ -22,13 +22,17 @@ def shipped_dir(config_name: str) -> Path:
     return CHECKPOINT_DIR / f"bopbtl-{config_name}"
 
 
-def shipped_parts(model: str, config_name: str) -> list[tuple[str, str, Path]]:
-    """(network attribute, training stage, file) of each part model ``model`` is assembled from."""
+def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tuple[str, str, Path]]:
+    """(network attribute, training stage, file) of each part model ``model`` is assembled from
+    (``fusion``: whether the network has a fusion head, exported per model as ``fusion-<model>.pt``)."""
     folder = shipped_dir(config_name)
-    return [("mapping", "bopbtl-mapping", folder / f"mapping-{model}.pt"),
-            ("vae_old", "bopbtl-vae-old", folder / "vae-old.pt"),
-            ("vae_clean", "bopbtl-vae-clean", folder / "vae-clean.pt"),
-            ("detector", "bopbtl-detector", folder / "detector.pt")]
+    parts = [("mapping", "bopbtl-mapping", folder / f"mapping-{model}.pt"),
+             ("vae_old", "bopbtl-vae-old", folder / "vae-old.pt"),
+             ("vae_clean", "bopbtl-vae-clean", folder / "vae-clean.pt"),
+             ("detector", "bopbtl-detector", folder / "detector.pt")]
+    if fusion:
+        parts.append(("fusion", "bopbtl-fusion", folder / f"fusion-{model}.pt"))
+    return parts
 
 
 def load_shipped(net: BopbtlNet, model: str) -> dict:
@@ -37,7 +41,7 @@ def load_shipped(net: BopbtlNet, model: str) -> dict:
     A missing part, or one trained with another config, is a CheckpointError naming the file.
     """
     parts_meta = {}
-    for attribute, stage, path in shipped_parts(model, net.config.name):
+    for attribute, stage, path in shipped_parts(model, net.config.name, net.fusion is not None):
         if not path.is_file():
             raise CheckpointError(f"{path}: no shipped {stage} checkpoint for {model!r} at config "
                                   f"{net.config.name!r}; train one (see {path.parent / 'train.sh'}) or pass a weights file")

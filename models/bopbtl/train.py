@@ -8,9 +8,12 @@
 ``bopbtl-vae-clean`` VAE2 on clean photos Y.
 ``bopbtl-mapping``   the mapping Z_X -> Z_Y between the frozen VAEs of the two stages above.
 ``bopbtl-detector``  the scratch detector on the defect masks of the data (focal + Dice loss).
+``bopbtl-fusion``    the identity-safe fusion head (:mod:`.fusion`) on top of the frozen VAEs and
+                     mapping: image L1, perceptual, conditional LSGAN and feature matching on the
+                     restored photo, with identity pairs (a clean photo in, the same photo out).
 
-Each stage exports its own network; :func:`assemble_weights` joins the four into the weight file
-a restorer loads.
+Each stage exports its own network; :func:`assemble_weights` joins them into the weight file a
+restorer loads.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..weights import load_weights, save_weights
 from .configs import BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
 from .discriminators import MultiScaleDiscriminator, latent_discriminator
+from .fusion import FusionHead
 from .mapping import Mapping
 from .model import VARIANTS, BopbtlNet, latent_mask
 from .vae import VAE
@@ -54,13 +58,15 @@ STAND_IN_REAL = {
 class BopbtlStageConfig:
     """``size``: ``"small"`` or ``"full"``; ``model``: the registered variant (global branch and
     VAE/plain AE); ``real_folder``: real old photos for ``bopbtl-vae-old`` (None: the stand-in);
-    ``vae_old_weights``/``vae_clean_weights``: exported VAE files, needed by ``bopbtl-mapping``."""
+    ``vae_old_weights``/``vae_clean_weights``: exported VAE files, needed by ``bopbtl-mapping`` and
+    ``bopbtl-fusion``; ``mapping_weights``: the exported mapping, needed by ``bopbtl-fusion``."""
 
     size: str = "small"
     model: str = "bopbtl"
     real_folder: str | None = None
     vae_old_weights: str | None = None
     vae_clean_weights: str | None = None
+    mapping_weights: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in VARIANTS:
@@ -73,8 +79,10 @@ class BopbtlStageConfig:
 
 @dataclass
 class BopbtlTrainConfig(TrainConfig):
-    """Loss weights (paper: L1 x10, KL x1, feature matching x10, VGG x10, latent L1 x60) and the
-    VGG16 weights file (None: the converted backbone from ``oldphoto weights``)."""
+    """Loss weights (paper: L1 x10, KL x1, feature matching x10, VGG x10, latent L1 x60; a weight of 0
+    switches its term off), the VGG16 weights file (None: the converted backbone from ``oldphoto
+    weights``) and ``identity_fraction``: the share of ``bopbtl-fusion`` training items whose input
+    is the clean photo itself, with no defect mask (the restorer must return it unchanged)."""
 
     l1_weight: float = 10.0
     kl_weight: float = 1.0
@@ -86,6 +94,12 @@ class BopbtlTrainConfig(TrainConfig):
     dice_weight: float = 1.0
     focal_gamma: float = 2.0
     vgg16_weights: str | None = None
+    identity_fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0.0 <= self.identity_fraction <= 1.0:
+            raise ValueError(f"identity_fraction must be a fraction in [0, 1], got {self.identity_fraction}")
 
 
 def defect_mask(batch: dict) -> torch.Tensor | None:
@@ -350,6 +364,78 @@ class MappingStage(_GanStage):
         return self.export_module(path, self.modules["mapping"], meta)
 
 
+def identity_pairs(batch: dict, fraction: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input, mask) of a batch where a ``fraction`` of the items, drawn from ``generator``, are
+    replaced by their clean photo with an empty mask (B x 1 x H x W; zeros when the data has none)."""
+    clean, degraded = batch["clean"], batch["degraded"]
+    mask = defect_mask(batch)
+    mask = mask if mask is not None else clean.new_zeros((clean.shape[0], 1, *clean.shape[-2:]))
+    draw = torch.rand(clean.shape[0], generator=generator, device=generator.device).to(clean.device)
+    keep = (draw >= fraction)[:, None, None, None]
+    return torch.where(keep, degraded, clean), mask * keep
+
+
+def load_frozen_mapping(config: BopbtlConfig, path: str | None, device: torch.device) -> Mapping:
+    """The exported mapping at ``path``, frozen in eval mode (an error naming the file when unusable)."""
+    if not path:
+        raise CheckpointError("bopbtl-fusion: the model config needs mapping_weights (the bopbtl-mapping export)")
+    mapping = Mapping(config.mapping, config.vae.channels)
+    load_stage_weights(mapping, "bopbtl-mapping", path, config, "mapping")
+    return mapping.to(device).eval().requires_grad_(False)
+
+
+@register_trainer("bopbtl-fusion")
+class FusionStage(_GanStage):
+    """The fusion head on the frozen translation: image L1, perceptual, conditional LSGAN and feature
+    matching against the clean photo, ``identity_fraction`` of the items being identity pairs."""
+
+    def build(self):
+        config = self.model_config.network_config()
+        if config.fusion.mode == "none":
+            raise ValueError(f"bopbtl-fusion: config {config.name!r} has no fusion head (fusion mode 'none')")
+        self.mapping = load_frozen_mapping(config, self.model_config.mapping_weights, self.device)
+        self.vae_old = load_frozen_vae(config, "bopbtl-vae-old", self.model_config.vae_old_weights, self.device)
+        self.vae_clean = load_frozen_vae(config, "bopbtl-vae-clean", self.model_config.vae_clean_weights, self.device)
+        fusion, disc = FusionHead(config.fusion), MultiScaleDiscriminator(6, config.discriminator)
+        lr = self.train_config.lr
+        return {"fusion": fusion, "disc": disc}, {"fusion": adam(fusion, lr=lr), "disc": adam(disc, lr=lr)}
+
+    def translated(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The frozen VAE1 encoder -> mapping -> VAE2 decoder output (no gradient)."""
+        with torch.no_grad():
+            latent, _ = self.vae_old.encode(image)
+            return self.vae_clean.decode(self.mapping(latent, latent_mask(mask)))
+
+    def train_step(self, batch):
+        cfg = self.train_config
+        image, mask = identity_pairs(batch, cfg.identity_fraction, self.generator)
+        clean = batch["clean"]
+        with self.autocast():
+            restored = self.nets["fusion"](image, self.translated(image, mask), mask)
+        restored32 = restored.float()
+        l1, perceptual = l1_loss(restored32, clean), self.perceptual(restored32, clean)
+        loss = cfg.l1_weight * l1 + cfg.perceptual_weight * perceptual
+        logs = {"l1": l1.item(), "vgg": perceptual.item()}
+        if cfg.gan_weight or cfg.feature_matching_weight:
+            real_pair, fake_pair = torch.cat([image, clean], 1), torch.cat([image, restored], 1)
+            logs["d"] = self.discriminator_step("disc", real_pair, fake_pair)
+            with self.autocast():
+                gan, matching = self.adversarial("disc", real_pair, fake_pair)
+            loss = loss + cfg.gan_weight * gan.float() + cfg.feature_matching_weight * matching.float()
+            logs.update(gan=gan.item(), fm=matching.item())
+        self.optimize(loss, "fusion")
+        return {"loss": loss.item(), **logs}
+
+    def sample(self, batch):
+        mask = defect_mask(batch)
+        mask = mask if mask is not None else batch["clean"][:, :1] * 0
+        translated = self.translated(batch["degraded"], mask)
+        return [batch["degraded"], translated, self.modules["fusion"](batch["degraded"], translated, mask), batch["clean"]]
+
+    def export(self, path: Path, meta: dict) -> Path:
+        return self.export_module(path, self.modules["fusion"], meta)
+
+
 def focal_dice_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, dice_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Focal loss (binary, ``gamma``) and soft Dice loss (1 - Dice) of defect ``logits`` vs a {0,1} mask."""
     bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
@@ -394,11 +480,16 @@ class DetectorStage(Stage):
 
 def assemble_weights(model: str, size: str, vae_old: str | os.PathLike, vae_clean: str | os.PathLike,
                      mapping: str | os.PathLike, detector: str | os.PathLike, out: str | os.PathLike,
-                     meta: dict | None = None) -> Path:
-    """Join the four stage exports into the weight file restorer ``model`` at ``size`` loads."""
+                     meta: dict | None = None, fusion: str | os.PathLike | None = None) -> Path:
+    """Join the stage exports into the weight file restorer ``model`` at ``size`` loads (``fusion``:
+    the ``bopbtl-fusion`` export, required when the config has a fusion head)."""
     net = BopbtlNet(get_config(size).variant(*VARIANTS[model]))
-    parts = ((net.vae_old, "bopbtl-vae-old", vae_old, "vae"), (net.vae_clean, "bopbtl-vae-clean", vae_clean, "vae"),
-             (net.mapping, "bopbtl-mapping", mapping, "mapping"), (net.detector, "bopbtl-detector", detector, "detector"))
+    parts = [(net.vae_old, "bopbtl-vae-old", vae_old, "vae"), (net.vae_clean, "bopbtl-vae-clean", vae_clean, "vae"),
+             (net.mapping, "bopbtl-mapping", mapping, "mapping"), (net.detector, "bopbtl-detector", detector, "detector")]
+    if net.fusion is not None:
+        if fusion is None:
+            raise CheckpointError(f"{model} at {size!r} has a fusion head: pass the bopbtl-fusion export")
+        parts.append((net.fusion, "bopbtl-fusion", fusion, "fusion"))
     sources = {}
     for module, stage, path, part in parts:
         sources[stage] = {"file": str(path), **load_stage_weights(module, stage, path, net.config, part)}

@@ -14,9 +14,11 @@ from oldphoto import models
 from oldphoto.models.bopbtl import configs
 from oldphoto.models.bopbtl.configs import BopbtlConfig
 from oldphoto.models.bopbtl.mapping import Mapping
-from oldphoto.models.bopbtl.train import assemble_weights, load_stage_weights
+from oldphoto.models.bopbtl.model import BopbtlNet
+from oldphoto.models.bopbtl.train import BopbtlTrainConfig, assemble_weights, identity_pairs, load_stage_weights
 from oldphoto.models.bopbtl.vae import VAE
-from oldphoto.models.training import CheckpointError, load_checkpoint, save_checkpoint, train
+from oldphoto.models.training import CheckpointError, Stage, get_trainer, load_checkpoint, save_checkpoint, train
+from oldphoto.models.training.distributed import DistInfo
 from oldphoto.models.weights import save_weights
 
 torch.set_num_threads(2)
@@ -84,6 +86,10 @@ def run_stage(stage: str, out, model_config: dict, **train_overrides) -> list[di
     return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
 
 
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * torch.log10(1 / (a.clamp(0, 1) - b).pow(2).mean()))
+
+
 def falls(logs: list[dict], key: str, ratio: float = 0.8) -> bool:
     """The mean of ``key`` over the last 4 steps is below ``ratio`` times that of the first 4."""
     first = np.mean([row[key] for row in logs[:4]])
@@ -108,16 +114,31 @@ def test_every_stage_trains_and_the_restorer_loads_the_assembled_weights(tmp_pat
                       "vae_clean_weights": str(tmp_path / "clean" / "weights.pt")}
     mapping = run_stage("bopbtl-mapping", tmp_path / "mapping", mapping_config)
     assert falls(mapping, "latent_l1")
+    fusion = run_stage("bopbtl-fusion", tmp_path / "fusion",
+                       {**mapping_config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt")},
+                       gan_weight=0.0, feature_matching_weight=0.0)
+    assert all(np.isfinite(row["l1"]) for row in fusion)
 
     weights = assemble_weights("bopbtl-pnl", tiny_size, tmp_path / "old" / "weights.pt",
                                tmp_path / "clean" / "weights.pt", tmp_path / "mapping" / "weights.pt",
-                               tmp_path / "detector" / "weights.pt", tmp_path / "bopbtl-pnl-tiny.pt")
+                               tmp_path / "detector" / "weights.pt", tmp_path / "bopbtl-pnl-tiny.pt",
+                               fusion=tmp_path / "fusion" / "weights.pt")
     restorer = models.create("bopbtl-pnl", config=tiny_size, pretrained=str(weights), device="cpu")
     image = (ScratchedStripes()[0]["degraded"].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
     assert restorer.restore(image).shape == image.shape
+    # Identity safety after training: a clean photo comes back (almost) unchanged, which the latent
+    # translation alone, the same trained network without the fusion head, cannot do.
+    clean = ScratchedStripes()[1]["clean"][None]
+    with torch.no_grad():
+        assert psnr(restorer.net(clean), clean) > 30.0
+        assert psnr(restorer.net.translate(clean, None), clean) < 25.0
+    with pytest.raises(CheckpointError, match="fusion"):
+        assemble_weights("bopbtl-pnl", tiny_size, tmp_path / "old" / "weights.pt", tmp_path / "clean" / "weights.pt",
+                         tmp_path / "mapping" / "weights.pt", tmp_path / "detector" / "weights.pt", tmp_path / "y.pt")
     with pytest.raises(CheckpointError, match="mapping"):
         assemble_weights("bopbtl", tiny_size, tmp_path / "old" / "weights.pt", tmp_path / "clean" / "weights.pt",
-                         tmp_path / "mapping" / "weights.pt", tmp_path / "detector" / "weights.pt", tmp_path / "x.pt")
+                         tmp_path / "mapping" / "weights.pt", tmp_path / "detector" / "weights.pt", tmp_path / "x.pt",
+                         fusion=tmp_path / "fusion" / "weights.pt")
 
 
 def test_mapping_stage_needs_the_vae_exports(tmp_path, tiny_size):
@@ -166,3 +187,136 @@ def test_mapping_exports_from_before_patch_fusion_read_as_replace(tmp_path):
     load_stage_weights(Mapping(TINY.mapping, 16), "bopbtl-mapping", export, TINY, "mapping")
     with pytest.raises(CheckpointError, match=f"{export}: mapping was trained as .*patch_fusion='replace'"):
         load_stage_weights(Mapping(residual.mapping, 16), "bopbtl-mapping", export, residual, "mapping")
+
+
+def train_tiny_chain(tmp_path, size: str) -> dict:
+    """Tiny VAE and mapping exports (4 steps each): the frozen parts under the fusion stage."""
+    config = {"size": size, "model": "bopbtl"}
+    for stage, run in (("bopbtl-vae-old", "old"), ("bopbtl-vae-clean", "clean")):
+        train(stage, ScratchedStripes(), tmp_path / run, model_config=config, train_config={**TRAIN, "steps": 4},
+            seed=0, device="cpu", progress=False)
+    config.update(vae_old_weights=str(tmp_path / "old" / "weights.pt"), vae_clean_weights=str(tmp_path / "clean" / "weights.pt"))
+    train("bopbtl-mapping", ScratchedStripes(), tmp_path / "mapping", model_config=config,
+          train_config={**TRAIN, "steps": 4}, seed=0, device="cpu", progress=False)
+    return {**config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt")}
+
+
+class TestFusionHead:
+    """The identity-safe fusion head: exact identity outside defects by construction, its stage."""
+
+    def test_an_untrained_head_returns_the_input_exactly_and_the_translation_inside_the_mask(self):
+        torch.manual_seed(0)
+        net = BopbtlNet(TINY).eval()
+        image = ScratchedStripes()[0]["clean"][None]
+        mask = torch.zeros(1, 1, SIZE, SIZE)
+        mask[..., 5:9, :] = 1.0
+        with torch.no_grad():
+            assert torch.equal(net(image), image)
+            restored, translated = net(image, mask), net.translate(image, mask)
+        assert torch.equal(restored[mask.expand_as(image) == 0], image[mask.expand_as(image) == 0])
+        assert torch.allclose(restored[mask.expand_as(image) == 1], translated[mask.expand_as(image) == 1])
+        # Without the mechanism the same network regenerates the photo from its latent: far from it.
+        without = BopbtlNet(dataclasses.replace(TINY, fusion=configs.FusionConfig(mode="none"))).eval()
+        without.load_state_dict({k: v for k, v in net.state_dict().items() if not k.startswith("fusion.")})
+        with torch.no_grad():
+            assert psnr(without(image), image) < 20.0
+
+    def test_identity_pairs_replace_a_fraction_of_the_batch_with_clean_photos(self):
+        batch = {k: torch.stack([ScratchedStripes(16)[i][k] for i in range(16)]) for k in ("degraded", "clean", "mask")}
+        image, mask = identity_pairs(batch, 0.5, torch.Generator().manual_seed(0))
+        same = [torch.equal(image[i], batch["clean"][i]) for i in range(16)]
+        assert 2 <= sum(same) <= 14
+        for i in range(16):
+            assert torch.equal(image[i], batch["clean"][i] if same[i] else batch["degraded"][i])
+            assert torch.equal(mask[i], torch.zeros_like(mask[i]) if same[i] else batch["mask"][i])
+        assert torch.equal(identity_pairs(batch, 0.0, torch.Generator())[0], batch["degraded"])
+        with pytest.raises(ValueError, match="identity_fraction"):
+            BopbtlTrainConfig(identity_fraction=1.5)
+
+    def test_the_stage_needs_a_mapping_and_a_config_with_a_head(self, tmp_path, tiny_size):
+        with pytest.raises(CheckpointError, match="mapping_weights"):
+            run_stage("bopbtl-fusion", tmp_path / "f", {"size": tiny_size, "vae_old_weights": "x", "vae_clean_weights": "x"})
+        plain = dataclasses.replace(TINY, name="tiny-plain", fusion=configs.FusionConfig(mode="none"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setitem(configs.CONFIGS, "tiny-plain", plain)
+            with pytest.raises(ValueError, match="no fusion head"):
+                run_stage("bopbtl-fusion", tmp_path / "g", {"size": "tiny-plain", "mapping_weights": "x"})
+
+    def test_the_l1_loss_on_degraded_items_falls(self, tmp_path, tiny_size):
+        config = train_tiny_chain(tmp_path, tiny_size)
+        result = train("bopbtl-fusion", ScratchedStripes(), tmp_path / "f", model_config=config,
+                       train_config={**TRAIN, "steps": 40, "lr": 3e-3, "identity_fraction": 0.0, "gan_weight": 0.0,
+                                     "feature_matching_weight": 0.0, "sample_every": 0}, seed=0, device="cpu", progress=False)
+        logs = [json.loads(line) for line in (result.out / "log.jsonl").read_text().splitlines()]
+        assert falls(logs, "l1", 0.8)
+
+    def test_resume_gives_the_weights_of_an_uninterrupted_run(self, tmp_path, tiny_size):
+        config = train_tiny_chain(tmp_path, tiny_size)
+        settings = {**TRAIN, "steps": 6, "gan_weight": 1.0, "feature_matching_weight": 10.0}
+        whole = train("bopbtl-fusion", ScratchedStripes(), tmp_path / "whole", model_config=config,
+                      train_config=settings, seed=1, device="cpu", progress=False)
+        train("bopbtl-fusion", ScratchedStripes(), tmp_path / "part", model_config=config,
+              train_config={**settings, "steps": 3}, seed=1, device="cpu", progress=False)
+        resumed = train("bopbtl-fusion", ScratchedStripes(), tmp_path / "part", resume=True, steps=6,
+                        device="cpu", progress=False)
+        states = [load_checkpoint(run / "checkpoint.pt")["state"]["modules"] for run in (tmp_path / "whole", tmp_path / "part")]
+        for name in ("fusion", "disc"):
+            a, b = states[0][name], states[1][name]
+            assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+        assert resumed.losses == whole.losses
+
+
+def one_step(stage_name: str, model_config: dict, weights: dict) -> Stage:
+    """A stage built as the loop builds it, after one train_step with only ``weights`` switched on."""
+    stage_cls = get_trainer(stage_name)
+    off = {"l1_weight": 0.0, "kl_weight": 0.0, "gan_weight": 0.0, "feature_matching_weight": 0.0,
+           "perceptual_weight": 0.0, "latent_gan_weight": 0.0, "latent_l1_weight": 0.0}
+    train_config = stage_cls.train_config_cls(**{**TRAIN, **off, **weights})
+    torch.manual_seed(0)
+    info = DistInfo(0, 1, torch.device("cpu"))
+    stage = stage_cls(stage_cls.model_config_cls(**model_config), train_config, info, torch.Generator().manual_seed(0))
+    data = ScratchedStripes(4)
+    stage.train_step({k: torch.stack([data[i][k] for i in range(4)]) for k in ("degraded", "clean", "mask")})
+    return stage
+
+
+def reached(module: torch.nn.Module) -> bool:
+    """True when some parameter of ``module`` has a non-zero gradient."""
+    return any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in module.parameters())
+
+
+VAE_TERMS = {"l1_weight": ("encoder", "decoder"), "kl_weight": ("encoder",), "gan_weight": ("encoder", "decoder"),
+             "feature_matching_weight": ("encoder", "decoder")}
+
+
+@pytest.mark.parametrize("stage_name,term,reaches", [
+    *(("bopbtl-vae-clean", term, parts) for term, parts in VAE_TERMS.items()),
+    *(("bopbtl-vae-old", term, parts) for term, parts in {**VAE_TERMS, "latent_gan_weight": ("encoder",)}.items()),
+])
+def test_each_vae_loss_term_reaches_exactly_its_parameters(stage_name, term, reaches, tiny_size):
+    stage = one_step(stage_name, {"size": tiny_size, "model": "bopbtl"}, {term: 1.0})
+    vae = stage.modules["vae"]
+    assert {part for part in ("encoder", "decoder") if reached(getattr(vae, part))} == set(reaches)
+
+
+@pytest.mark.parametrize("term", ["latent_l1_weight", "gan_weight", "feature_matching_weight", "l1_weight"])
+def test_each_mapping_and_fusion_loss_term_reaches_only_the_trained_network(term, tmp_path, tiny_size):
+    config = train_tiny_chain(tmp_path, tiny_size)
+    stage_name, trained = ("bopbtl-fusion", "fusion") if term == "l1_weight" else ("bopbtl-mapping", "mapping")
+    if term != "latent_l1_weight":
+        fusion = one_step("bopbtl-fusion", config, {term: 1.0})
+        assert reached(fusion.modules["fusion"])
+        assert not any(p.grad is not None for m in (fusion.vae_old, fusion.vae_clean, fusion.mapping) for p in m.parameters())
+    if term != "l1_weight":
+        stage = one_step(stage_name, config, {term: 1.0})
+        assert reached(stage.modules[trained])
+        assert not any(p.grad is not None for m in (stage.vae_old, stage.vae_clean) for p in m.parameters())
+
+
+@pytest.mark.skipif(not vgg_available(), reason="the converted VGG16 weights are not cached (make test fetches them)")
+@pytest.mark.parametrize("stage_name", ["bopbtl-vae-clean", "bopbtl-fusion"])
+def test_the_perceptual_term_reaches_the_trained_network(stage_name, tmp_path, tiny_size):
+    config = train_tiny_chain(tmp_path, tiny_size) if stage_name == "bopbtl-fusion" else {"size": tiny_size}
+    stage = one_step(stage_name, config, {"perceptual_weight": 1.0})
+    module = stage.modules["fusion"] if stage_name == "bopbtl-fusion" else stage.modules["vae"].decoder
+    assert reached(module)

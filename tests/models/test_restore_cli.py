@@ -70,7 +70,8 @@ def test_outputs_keep_size_orientation_and_greyness(run, name, size, mode):
 def test_restore_json_records_stages_timings_memory_and_defects(run):
     report = run["report"]
     assert report["model"] == "bopbtl" and report["config"] == "small" and report["device"] == "cpu"
-    assert set(report["weights"]["stages"]) == {"bopbtl-vae-old", "bopbtl-vae-clean", "bopbtl-mapping", "bopbtl-detector"}
+    assert set(report["weights"]["stages"]) == {"bopbtl-vae-old", "bopbtl-vae-clean", "bopbtl-mapping", "bopbtl-fusion",
+                                              "bopbtl-detector"}
     record = run["records"]["photo.png"]
     assert record["stages"] == ["read", "detect", "restore", "write"]
     assert set(record["seconds"]) == set(record["stages"]) and all(s >= 0 for s in record["seconds"].values())
