@@ -5,12 +5,15 @@
 
 - EXIF orientation is applied (the pixels come out the way a viewer shows them);
 - 16-bit samples are reduced to their high byte (``v >> 8``, as Pillow does for 16-bit RGB);
+- 32-bit float samples in 0..1 are scaled to 0..255 and rounded (others raise ImageReadError);
 - grey, palette, CMYK (Adobe inverted JPEGs included), YCbCr and LAB are converted to RGB;
 - alpha (RGBA, LA, palettes with transparency) is composited over white;
-- truncated or corrupt files, non-images and images over ``max_pixels`` (decompression bombs,
-  checked from the header before any pixel is decoded) raise ImageReadError.
+- truncated or corrupt files (PNG chunk checksums included: Pillow decodes without checking
+  them), non-images and images over ``max_pixels`` (decompression bombs, checked from the header
+  before any pixel is decoded) raise ImageReadError.
 
-Writes go through a temp file in the destination folder and an atomic rename.
+Writes go through a temp file in the destination folder and an atomic rename; a write that fails
+(no space, no permission, no such folder) raises :class:`WriteError` naming the destination.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ PNG_STORED_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message names the file and the reason."""
+
+
+class WriteError(OSError):
+    """An output file could not be written: ``filename`` is the destination, ``strerror`` the reason."""
+
+    def __str__(self) -> str:
+        return f"{self.filename}: cannot write ({self.strerror})"
 
 
 def _open(path: Path, max_pixels: int, data: bytes | None = None) -> Image.Image:
@@ -84,7 +94,11 @@ def _to_rgb(path: Path, image: Image.Image) -> np.ndarray:
         grey = (values.astype(np.uint32) >> 8).astype(np.uint8)
         return np.repeat(grey[:, :, None], 3, axis=2)
     if image.mode == "F":
-        raise ImageReadError(f"{path}: floating-point images are not supported")
+        values = np.asarray(image, dtype=np.float32)
+        if not (np.isfinite(values).all() and values.min() >= 0.0 and values.max() <= 1.0):
+            raise ImageReadError(f"{path}: floating-point samples outside 0..1 are not supported")
+        grey = np.rint(values * 255.0).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode in ("P", "L", "RGB") and "transparency" in image.info)
     if has_alpha:
@@ -105,6 +119,9 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
     with _open(path, max_pixels, data) as image:
         try:
             image.load()
+            if image.format == "PNG":
+                with Image.open(path if data is None else io.BytesIO(data)) as again:
+                    again.verify()  # chunk CRCs, which load() does not check
             upright = ImageOps.exif_transpose(image)
             rgb = _to_rgb(path, upright)
         except ImageReadError:
@@ -146,19 +163,24 @@ def _umask() -> int:
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a crash leaves the old file or none, never a partial one).
 
-    The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask).
+    Any failure raises :class:`WriteError` after removing the temp file. The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror or str(exc), str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise WriteError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
 
 

@@ -1,12 +1,18 @@
-"""Robust reading: EXIF orientation, 16-bit, grey, alpha, CMYK, broken files, bombs; atomic writes."""
+"""Robust reading: EXIF orientation, 16-bit, float, grey, alpha, CMYK, broken files, bad PNG checksums, bombs;
+atomic writes and failed writes."""
 
 from __future__ import annotations
+
+import errno
+import os
+import struct
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from oldphoto.datasets.imageio import ImageReadError, encode_png, image_size, read_rgb, write_bytes, write_image
+from oldphoto.datasets.imageio import (ImageReadError, WriteError, encode_png, image_size, read_rgb, write_bytes,
+                                       write_image)
 
 
 def test_exif_orientation_is_applied(tmp_path):
@@ -68,6 +74,31 @@ def test_broken_files_raise_with_file_and_reason(tmp_path, content, reason):
     assert str(path) in str(info.value)
 
 
+def test_png_with_a_wrong_idat_checksum_is_corrupt(tmp_path):
+    """Pillow decodes such a file without complaint; libpng and Image.verify() refuse it."""
+    path = tmp_path / "crc.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (32, 32, 3), np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"IDAT")
+    data[at + 4 + struct.unpack(">I", data[at - 4:at])[0]] ^= 0xFF  # first byte of the IDAT CRC
+    path.write_bytes(bytes(data))
+    for kwargs in ({}, {"data": bytes(data)}):
+        with pytest.raises(ImageReadError, match="truncated or corrupt.*checksum") as info:
+            read_rgb(path, **kwargs)
+        assert str(path) in str(info.value)
+
+
+def test_float_tiff_in_0_1_is_scaled_to_8_bits(tmp_path):
+    values = np.array([[0.0, 0.5, 1.0, 0.2]] * 4, np.float32)
+    Image.fromarray(values, "F").save(tmp_path / "f.tif")
+    rgb = read_rgb(tmp_path / "f.tif")
+    assert rgb.dtype == np.uint8 and rgb.shape == (4, 4, 3)
+    assert rgb[0, :, 0].tolist() == [0, 128, 255, 51] and (rgb[..., 0] == rgb[..., 2]).all()
+    Image.fromarray(values * 255, "F").save(tmp_path / "g.tif")
+    with pytest.raises(ImageReadError, match="g.tif: floating-point samples outside 0..1"):
+        read_rgb(tmp_path / "g.tif")
+
+
 def test_pixel_limit_stops_bombs_before_decoding(tmp_path):
     Image.new("L", (300, 200)).save(tmp_path / "big.png")
     with pytest.raises(ImageReadError, match="decompression bomb: 300x200 = 60000 pixels"):
@@ -103,3 +134,20 @@ def test_written_files_get_ordinary_permissions(tmp_path):
         os.umask(old)
     mode = stat.S_IMODE((tmp_path / "a.bin").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == 0o644
+
+
+def test_a_failed_write_names_the_destination_and_leaves_nothing(tmp_path, monkeypatch):
+    write_bytes(tmp_path / "a.bin", b"old")
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(WriteError) as info:
+        write_bytes(tmp_path / "a.bin", b"new")
+    assert str(info.value) == f"{tmp_path / 'a.bin'}: cannot write (No space left on device)"
+    assert info.value.errno == errno.ENOSPC
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"] and (tmp_path / "a.bin").read_bytes() == b"old"
+    monkeypatch.undo()
+    with pytest.raises(WriteError, match="cannot write"):
+        write_bytes(tmp_path / "a.bin" / "b.bin", b"x")  # a file where a folder should be
