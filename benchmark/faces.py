@@ -117,7 +117,8 @@ def benchmark_faces(paired: BenchData, out: Path, statuses: list[ModelStatus], m
     """
     config = config or DetectorConfig()
     name = paired.name + SUFFIX
-    metrics = {n: m for n, m in metric_set.metrics.items() if m.needs_reference and not getattr(m, "set_level", False)}
+    metrics = {n: m for n, m in metric_set.metrics.items()
+               if m.needs_reference and not getattr(m, "set_level", False) and not getattr(m, "needs_mask", False)}
     faces, detected = detect_clean_faces(paired.samples, out, config)
     total = sum(len(found) for found in faces.values())
     info = {"dataset": name, "faces": total, "samples_with_faces": sum(1 for f in faces.values() if f),

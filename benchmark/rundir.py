@@ -33,7 +33,8 @@ REAL_SUBDIR = "real"
 SUMMARY_COLUMNS = ("model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better")
 MODELS_COLUMNS = ("model", "dataset", "config", "params", "device", "samples", "seconds_per_mp",
                   "peak_memory_mib", "memory_kind", "status", "error")
-METRIC_ORDER = ("psnr", "psnr-y", "ssim", "lpips", "fid", "kid", "fd-vgg16", "brisque", "niqe", "wasserstein")
+METRIC_ORDER = ("psnr", "psnr-y", "ssim", "lpips", "psnr-defects", "ssim-defects", "lpips-defects", "psnr-outside",
+                "ssim-outside", "lpips-outside", "fid", "kid", "fd-vgg16", "brisque", "niqe", "wasserstein")
 
 
 def metric_sort_key(name: str) -> tuple[int, str]:

@@ -190,10 +190,14 @@ def create_metrics(names: list[str], device: str) -> MetricSet:
     return MetricSet(created, unavailable)
 
 
-def score_one(metric, pred: np.ndarray, target: np.ndarray | None) -> float:
-    """One per-image value of ``metric`` for ``pred`` (against ``target`` when it needs one)."""
+def score_one(metric, pred: np.ndarray, target: np.ndarray | None, mask: np.ndarray | None = None) -> float:
+    """One per-image value of ``metric`` for ``pred`` (against ``target`` when it needs one; a
+    masked metric also gets the ground-truth defect ``mask``)."""
     metric.reset()
-    metric.update(pred, target if metric.needs_reference else None)
+    if getattr(metric, "needs_mask", False):
+        metric.update(pred, target, mask)
+    else:
+        metric.update(pred, target if metric.needs_reference else None)
     return float(metric.per_image[0])
 
 
@@ -544,9 +548,10 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                    "seconds": seconds, "megapixels": image.shape[0] * image.shape[1] / 1e6}
                             missing = list(per_image)
                         target = read_rgb(sample.clean) if sample.clean is not None else None
+                        region = read_mask(sample) if any(getattr(per_image[n], "needs_mask", False) for n in missing) else None
                         for name in missing:
                             try:
-                                row[name] = score_one(per_image[name], restored, target)
+                                row[name] = score_one(per_image[name], restored, target, region)
                             except Exception as exc:  # noqa: BLE001 - a metric failing on an image leaves it empty
                                 row[name] = math.nan
                                 metric_failures.record(name, bench.name, sample.id, exc)

@@ -1,7 +1,9 @@
 """Image-quality metrics with stated conventions: ``create(name, **options)`` and ``list_metrics()``.
 
 Every metric has ``update(pred, target=None)``, ``compute()``, ``per_image``, ``reset()``,
-``higher_is_better``, ``needs_reference``, ``set_level`` and a ``convention`` string.
+``higher_is_better``, ``needs_reference``, ``set_level`` and a ``convention`` string. The masked
+metrics (``psnr-defects``, ``ssim-outside``, ...; :mod:`.masked`) have ``needs_mask`` and take
+``update(pred, target, mask)``.
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ def _wasserstein(**options) -> Metric:
     return SlicedWasserstein(**options)
 
 
+def _masked(kind: str, region: str) -> Callable[..., Metric]:
+    def factory(**options) -> Metric:
+        from . import masked
+
+        return {"psnr": masked.MaskedPSNR, "ssim": masked.MaskedSSIM, "lpips": masked.MaskedLPIPS}[kind](
+            region=region, **options)
+
+    return factory
+
+
 _FACTORIES: dict[str, Callable[..., Metric]] = {
     "psnr": _psnr,
     "psnr-y": _psnr_y,
@@ -82,6 +94,7 @@ _FACTORIES: dict[str, Callable[..., Metric]] = {
     "brisque": _brisque,
     "niqe": _niqe,
     "wasserstein": _wasserstein,
+    **{f"{kind}-{region}": _masked(kind, region) for kind in ("psnr", "ssim", "lpips") for region in ("defects", "outside")},
 }
 
 

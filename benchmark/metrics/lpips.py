@@ -38,6 +38,8 @@ class LPIPS(Metric):
     higher_is_better = False
     needs_reference = True
     _weights = {"alex": "lpips-alex", "vgg": "lpips-vgg16"}
+    _spatial = False  # True: the network returns each pair's N x 1 x H x W distance map
+    _reduction = "spatial-mean"
 
     def __init__(self, net: str = "alex", batch_size: int = 16, device: str | None = "cpu") -> None:
         super().__init__(device)
@@ -48,22 +50,27 @@ class LPIPS(Metric):
         self.net, self.batch_size = net, int(batch_size)
         with warnings.catch_warnings():  # lpips calls torchvision with the deprecated `pretrained=` argument
             warnings.simplefilter("ignore", UserWarning)
-            model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False)
+            model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False,
+                                spatial=self._spatial)
         load_backbone_convs(model.net, self._weights[net])
         self._model = model.eval().to(self.device)
 
     @property
     def convention(self) -> str:
-        return f"lpips:{self.net},v0.1,input[-1,1],spatial-mean"
+        return f"lpips:{self.net},v0.1,input[-1,1],{self._reduction}"
 
-    def _score(self, preds, targets):
+    def distances(self, preds, targets):
+        """Yield ``(indices, distances)``: the network's output for batches of same-size pairs."""
         import torch
 
         check_min_size(self.name, preds, 32, f"{self.net} backbone down-sampling")
-        out = np.empty(len(preds))
         with torch.no_grad():
             for idx, x in batches(preds, self.device, max_batch=self.batch_size):
                 y = to_nchw([targets[i] for i in idx], self.device)
-                dist = self._model(x / 127.5 - 1.0, y / 127.5 - 1.0)
-                out[idx] = dist.reshape(-1).double().cpu().numpy()
+                yield idx, self._model(x / 127.5 - 1.0, y / 127.5 - 1.0)
+
+    def _score(self, preds, targets):
+        out = np.empty(len(preds))
+        for idx, dist in self.distances(preds, targets):
+            out[idx] = dist.reshape(-1).double().cpu().numpy()
         return out

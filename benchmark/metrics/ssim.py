@@ -27,15 +27,13 @@ def _ssim_from_moments(mu_x, mu_y, xx, yy, xy, k1: float, k2: float, data_range:
     return num / den
 
 
-def ssim_cpu(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5, k1: float = 0.01,
-             k2: float = 0.03, data_range: float = 255.0) -> float:
-    """Mean SSIM of two HxW or HxWxC float arrays (channels averaged), 'valid' window, float64."""
+def ssim_map_cpu(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5, k1: float = 0.01,
+                 k2: float = 0.03, data_range: float = 255.0) -> np.ndarray:
+    """SSIM map of two HxW float arrays, float64 (H - window + 1) x (W - window + 1): 'valid' window,
+    so map pixel (i, j) belongs to image pixel (i + window // 2, j + window // 2)."""
     import cv2
 
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    if x.ndim == 3:
-        return float(np.mean([ssim_cpu(x[..., c], y[..., c], window, sigma, k1, k2, data_range)
-                              for c in range(x.shape[2])]))
     taps = gaussian_1d(window, sigma)
     r = window // 2
 
@@ -43,7 +41,16 @@ def ssim_cpu(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5,
         return cv2.sepFilter2D(a, cv2.CV_64F, taps, taps, borderType=cv2.BORDER_REFLECT)[r:-r, r:-r]
 
     moments = [blur(a) for a in (x, y, x * x, y * y, x * y)]
-    return float(_ssim_from_moments(*moments, k1, k2, data_range).mean())
+    return _ssim_from_moments(*moments, k1, k2, data_range)
+
+
+def ssim_cpu(x: np.ndarray, y: np.ndarray, window: int = 11, sigma: float = 1.5, k1: float = 0.01,
+             k2: float = 0.03, data_range: float = 255.0) -> float:
+    """Mean SSIM of two HxW or HxWxC float arrays (channels averaged), 'valid' window, float64."""
+    if np.ndim(x) == 3:
+        return float(np.mean([ssim_cpu(x[..., c], y[..., c], window, sigma, k1, k2, data_range)
+                              for c in range(x.shape[2])]))
+    return float(ssim_map_cpu(x, y, window, sigma, k1, k2, data_range).mean())
 
 
 def ssim_per_image(x, y, window: int = 11, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03,
@@ -88,12 +95,17 @@ class SSIM(Metric):
         space = "gray601-round" if self.channel == "gray" else "rgb-mean"
         return f"ssim:{space},gauss11,sigma1.5,k0.01/0.03,L255,valid,nodownsample"
 
+    def _prepare(self, preds, targets) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Images as scored: checked for the window size, converted to grey for ``channel="gray"``."""
+        check_min_size(self.name, preds, 11, "11x11 Gaussian window, 'valid' region")
+        if self.channel == "gray":
+            return [gray601(p) for p in preds], [gray601(t) for t in targets]
+        return preds, targets
+
     def _score(self, preds, targets):
         import torch
 
-        check_min_size(self.name, preds, 11, "11x11 Gaussian window, 'valid' region")
-        if self.channel == "gray":
-            preds, targets = [gray601(p) for p in preds], [gray601(t) for t in targets]
+        preds, targets = self._prepare(preds, targets)
         if self.device == "cpu":
             return [ssim_cpu(p, t) for p, t in zip(preds, targets)]
         out = np.empty(len(preds))

@@ -27,8 +27,9 @@ def _pair(rng, shape=(48, 64, 3), noise=30):
 
 
 def test_registry_lists_every_issue_metric():
+    masked = {f"{kind}-{region}" for kind in ("psnr", "ssim", "lpips") for region in ("defects", "outside")}
     assert set(metrics.list_metrics()) == {"psnr", "psnr-y", "ssim", "lpips", "fid", "kid", "fd-vgg16",
-                                           "brisque", "niqe", "wasserstein"}
+                                           "brisque", "niqe", "wasserstein", *masked}
 
 
 @pytest.mark.parametrize("seed", range(3))
