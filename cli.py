@@ -262,11 +262,19 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--faces", is_flag=True, help="Also score aligned 256 px face crops (MTCNN on the clean images of --data) "
               "as the dataset <name>-faces.")
+@click.option("--reference", "reference_spec", default="input", show_default=True,
+              help="Comma-separated model(s) every model is compared with in differences.csv (the first marks tables).")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(min=2),
+              help="Bootstrap resamples of per-image means.")
+@click.option("--set-resamples", "set_resamples", default=200, show_default=True, type=click.IntRange(min=2),
+              help="Bootstrap resamples of set-level metrics (each recomputes the distance).")
 def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress,
-                  faces) -> None:
-    """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv,
-    models.csv, environment.json, restored images and report.html into --out. Exit 1 if a model failed.
+                  faces, reference_spec, resamples, set_resamples) -> None:
+    """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv
+    (with 95% bootstrap intervals), differences.csv (paired against --reference), models.csv,
+    environment.json, restored images and report.html into --out. Exit 1 if a model failed.
     With --models all, models whose weights are not shipped are skipped (listed with the reason)."""
+    from oldphoto.benchmark.intervals import Bootstrap
     from oldphoto.benchmark.report import write_report
     from oldphoto.benchmark.runner import BenchmarkError, iter_run_lines, parse_model_names, parse_overrides, run_benchmark
 
@@ -275,7 +283,9 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
         result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
                                device=device, mask=mask, limit=limit, configs=parse_overrides(overrides),
                                progress=not no_progress, log=lambda line: click.echo(line, err=True),
-                               skip_missing_weights=model_spec.strip() == "all", faces=faces)
+                               skip_missing_weights=model_spec.strip() == "all", faces=faces,
+                               references=tuple(r.strip() for r in reference_spec.split(",") if r.strip()),
+                               bootstrap=Bootstrap(resamples=resamples, set_resamples=set_resamples))
     except BenchmarkError as exc:
         raise click.ClickException(str(exc)) from None
     for line in iter_run_lines(result):

@@ -69,8 +69,33 @@ class _Page:
         return Path(os.path.relpath(path, self.run_dir)).as_posix()
 
 
+def _metric_cell(s: dict | None, diff: dict | None) -> str:
+    """A summary cell: ``mean ± half-width`` and ▲/▼ when the paired difference to the reference
+    excludes 0; the interval ends, std and the difference in its title. Older runs: ``mean (sd x)``."""
+    from .leaderboard import MARKS
+
+    mean = parse_float(s["mean"]) if s else math.nan
+    std = parse_float(s["std"]) if s else math.nan
+    low, high = (parse_float(s.get(k, "")) if s else math.nan for k in ("ci_low", "ci_high"))
+    if not math.isnan(low):
+        text = f"{_fmt(mean)} ± {(high - low) / 2:.2g}"
+        title = f"95% interval [{_fmt(low)}, {_fmt(high)}] ({s['resamples']} bootstrap resamples)"
+    else:
+        text, title = _fmt(mean) + (f" (sd {_fmt(std)})" if not math.isnan(std) else ""), ""
+    title += f"; sd {_fmt(std)}" if not math.isnan(std) else ""
+    if diff is not None:
+        text += f" {MARKS[diff['better']]}" if diff["better"] in MARKS else ""
+        p = parse_float(diff["p_value"])
+        title += (f"; minus {diff['reference']}: {_fmt(parse_float(diff['difference']))} "
+                  f"[{_fmt(parse_float(diff['ci_low']))}, {_fmt(parse_float(diff['ci_high']))}]"
+                  + (f", Wilcoxon p {p:.3g}" if not math.isnan(p) else ""))
+    return f'<td data-v="{"" if math.isnan(mean) else mean}" title="{_e(title.lstrip("; "))}">{_e(text)}</td>'
+
+
 def _summary_tables(page: _Page, run: dict) -> None:
     summary, statuses = run["summary"], run["models"]
+    reference = ((run["run"].get("intervals") or {}).get("references") or [None])[0]
+    diffs = {(d["model"], d["dataset"], d["metric"]): d for d in run["differences"] if d["reference"] == reference}
     for dataset, meta in run["run"]["datasets"].items():
         metrics = sorted((m for m in run["run"]["metrics"] if any(s["dataset"] == dataset and s["metric"] == m for s in summary)),
                          key=metric_sort_key)
@@ -80,13 +105,7 @@ def _summary_tables(page: _Page, run: dict) -> None:
                        f'{"↑" if run["run"]["metrics"][m]["higher_is_better"] else "↓"}</th>' for m in metrics)
         rows = []
         for st in (s for s in statuses if s["dataset"] == dataset):
-            tds = []
-            for m in metrics:
-                s = cells.get((st["model"], m))
-                mean = parse_float(s["mean"]) if s else math.nan
-                std = parse_float(s["std"]) if s else math.nan
-                text = _fmt(mean) + (f" ± {_fmt(std)}" if not math.isnan(std) else "")
-                tds.append(f'<td data-v="{"" if math.isnan(mean) else mean}">{_e(text)}</td>')
+            tds = [_metric_cell(cells.get((st["model"], m)), diffs.get((st["model"], dataset, m))) for m in metrics]
             speed = parse_float(st["seconds_per_mp"])
             params = int(st["params"]) if st["params"] else 0
             memory = parse_float(st["peak_memory_mib"])
@@ -98,8 +117,11 @@ def _summary_tables(page: _Page, run: dict) -> None:
                         f'<td data-v="{params}">{params / 1e6:.3g} M</td>'
                         f'<td data-v="{"" if math.isnan(memory) else memory}">{_fmt(memory)}</td>'
                         f'<td title="{_e(status)}">{_e(short)}</td></tr>')
+        legend = (f'<p class="protocol">mean ± half-width of the 95% bootstrap interval; ▲ / ▼: better / worse than '
+                  f'<code>{_e(reference)}</code> (the interval of the paired difference excludes 0; hover a cell for '
+                  'the interval, the difference and its p-value).</p>' if diffs else "")
         page.parts.append(
-            f'<h2>{_e(dataset)}</h2><p class="protocol">Protocol <code>{_e(meta["protocol"])}</code>: {_e(meta["protocol_text"])}</p>'
+            f'<h2>{_e(dataset)}</h2><p class="protocol">Protocol <code>{_e(meta["protocol"])}</code>: {_e(meta["protocol_text"])}</p>{legend}'
             f'<table class="sortable"><thead><tr><th data-type="text">model</th>{head}<th data-type="num" data-higher="0">s/MP ↓</th>'
             f'<th data-type="num">params</th><th data-type="num">peak MiB</th><th data-type="text">status</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')

@@ -3,7 +3,10 @@
 A run folder ``OUT`` holds::
 
     per_image.csv     model, dataset, sample, mask, seconds, megapixels, one column per metric
-    summary.csv       tidy rows: model, dataset, metric, convention, mean, std, n, higher_is_better
+    summary.csv       tidy rows: model, dataset, metric, convention, mean, std, n, higher_is_better,
+                      ci_low, ci_high (bootstrap interval of the mean), resamples, seed
+    differences.csv   model - reference per (model, reference, dataset, metric): n, difference, its
+                      bootstrap interval, Wilcoxon p-value, better (model / reference / neither)
     models.csv        model, dataset, config, params, device, seconds_per_mp, peak_memory_mib, status, error
     run.json          arguments, datasets (name, kind, root, protocol), metrics (convention, direction)
     environment.json  oldphoto version, git commit, package versions, CPU/GPU
@@ -24,13 +27,17 @@ from oldphoto.datasets.imageio import write_bytes
 
 PER_IMAGE = "per_image.csv"
 SUMMARY = "summary.csv"
+DIFFERENCES = "differences.csv"
 MODELS = "models.csv"
 RUN = "run.json"
 ENVIRONMENT = "environment.json"
 IMAGES = "images"
 REAL_SUBDIR = "real"
 
-SUMMARY_COLUMNS = ("model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better")
+SUMMARY_COLUMNS = ("model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better",
+                   "ci_low", "ci_high", "resamples", "seed")
+DIFFERENCE_COLUMNS = ("model", "reference", "dataset", "metric", "n", "difference", "ci_low", "ci_high", "p_value",
+                      "test", "resamples", "seed", "better")
 MODELS_COLUMNS = ("model", "dataset", "config", "params", "device", "samples", "seconds_per_mp",
                   "peak_memory_mib", "memory_kind", "status", "error")
 METRIC_ORDER = ("psnr", "psnr-y", "ssim", "lpips", "psnr-defects", "ssim-defects", "lpips-defects", "psnr-outside",
@@ -102,10 +109,12 @@ def restored_path(out: Path, model: str, sample: str, real: bool) -> Path:
 
 
 def load_run(run_dir: str | os.PathLike) -> dict:
-    """A run's tables and metadata: ``summary``, ``models``, ``per_image`` (rows), ``run``, ``environment``."""
+    """A run's tables and metadata: ``summary``, ``models``, ``per_image``, ``differences`` (rows;
+    no differences in folders of older versions), ``run``, ``environment``."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: no such run folder")
+    differences = read_csv(run_dir / DIFFERENCES) if (run_dir / DIFFERENCES).is_file() else []
     return {"summary": read_csv(run_dir / SUMMARY), "models": read_csv(run_dir / MODELS),
-            "per_image": read_csv(run_dir / PER_IMAGE), "run": read_json(run_dir / RUN),
+            "per_image": read_csv(run_dir / PER_IMAGE), "differences": differences, "run": read_json(run_dir / RUN),
             "environment": read_json(run_dir / ENVIRONMENT)}

@@ -31,6 +31,7 @@ from oldphoto import __version__
 from oldphoto.datasets.imageio import read_journal, read_rgb, write_image
 
 from . import rundir
+from .intervals import Bootstrap, RunIntervals, counted_values
 from .rundir import metric_sort_key, parse_float, restored_path
 
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
@@ -221,14 +222,10 @@ class MetricFailures:
 def mean_std(metric, values: list[float]) -> tuple[float, float]:
     """The metric's own mean of ``values`` (its ``compute()``, e.g. PSNR clips ``inf``) and the
     sample standard deviation of the values as that mean counts them (NaN for one value)."""
-    def mean_of(vals: list[float]) -> float:
-        metric.reset()
-        metric.per_image = list(vals)
-        return metric.compute()
-
-    counted = [mean_of([v]) for v in values]
+    counted = counted_values(metric, values)
     std = float(np.std(counted, ddof=1)) if len(counted) > 1 else math.nan
-    return mean_of(values), std
+    metric.per_image = list(values)
+    return metric.compute(), std
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -435,7 +432,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                   real: str | os.PathLike | None = None, metric_names: list[str] | tuple = DEFAULT_METRICS,
                   device: str = "auto", mask: str = "gt", limit: int | None = None, configs: dict | None = None,
                   progress: bool = True, log: Callable[[str], None] = print,
-                  skip_missing_weights: bool = False, faces: bool = False) -> RunResult:
+                  skip_missing_weights: bool = False, faces: bool = False, references: tuple[str, ...] = ("input",),
+                  bootstrap: Bootstrap = Bootstrap()) -> RunResult:
     """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
 
     ``skip_missing_weights`` (what ``--models all`` uses): a model whose checkpoint is not shipped
@@ -445,7 +443,9 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
     without one) or "none". ``limit``: the first N samples of each dataset. ``faces``: also score
     aligned face crops of ``data`` as the dataset ``<name>-faces`` (:mod:`oldphoto.benchmark.faces`). Writes the run folder
-    ``out`` and returns what it wrote; ``log`` receives progress lines.
+    ``out`` and returns what it wrote; ``log`` receives progress lines. Every summary row gets a
+    ``bootstrap`` interval, and ``differences.csv`` compares each model with each of ``references``
+    (:mod:`oldphoto.benchmark.intervals`).
     """
     from tqdm import tqdm
 
@@ -481,6 +481,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                   (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
     clean_cache: list[np.ndarray] | None = None
     metric_failures = MetricFailures(log)
+    intervals = RunIntervals(bootstrap, references, metric_failures.record)
     latent_gap = LatentGap.for_run(datasets, metric_names, metric_failures, log)
     if latent_gap is not None:
         metric_info[LATENT_GAP] = latent_gap.describe()
@@ -582,6 +583,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                             metric.reset()
                             metric.update(preds, clean_set())
                             mean, std, n = metric.compute(), math.nan, len(preds)
+                            intervals.add_set(model_name, bench.name, name, metric, paired=not bench.real)
                         except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run
                             metric_failures.record(name, bench.name, f"the set restored by {model_name}", exc)
                             continue
@@ -597,8 +599,10 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                     "higher_is_better": bool(metric.higher_is_better)})
                 log(f"{model_name} on {bench.name}: {status.samples} samples, "
                     + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
-            if latent_gap is not None:
-                summary += latent_gap.score(model_name, restorer)
+            gap_rows = latent_gap.score(model_name, restorer) if latent_gap is not None else []
+            for row in gap_rows:
+                intervals.add_set(model_name, row["dataset"], LATENT_GAP, latent_gap.metric, paired=False)
+            summary += gap_rows
             del restorer
             _write_per_image(out, rows)
     face_run = None
@@ -611,7 +615,10 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
         datasets += [face_run.data] if face_run.data is not None else []
     _write_per_image(out, rows)
     (out / JOURNAL).unlink()
+    differences = intervals.finish(summary, rows, {d.name: [s.id for s in d.samples] for d in datasets},
+                                   metric_set.metrics)
     rundir.write_csv(out / rundir.SUMMARY, rundir.SUMMARY_COLUMNS, summary)
+    rundir.write_csv(out / rundir.DIFFERENCES, rundir.DIFFERENCE_COLUMNS, differences)
     rundir.write_csv(out / rundir.MODELS, rundir.MODELS_COLUMNS, [vars(s) for s in statuses])
     dataset_meta = {}
     for bench in datasets:
@@ -630,6 +637,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                          "device": device, "mask": mask, "limit": limit, "configs": configs},
            "datasets": dataset_meta, "metrics": metric_info, "unavailable_metrics": metric_set.unavailable,
            "metric_errors": metric_failures.errors, "faces": face_run.info if face_run else None,
+           "intervals": intervals.describe(),
            "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     rundir.write_json(out / rundir.RUN, run)
     return RunResult(out, summary, statuses, run)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .base import MetricError
 from .feature_set import FeatureSetMetric
 
 
+@lru_cache(maxsize=8)
 def random_directions(dim: int, n: int, seed: int) -> np.ndarray:
-    """``n`` unit vectors uniform on the sphere in R^dim, shape (dim, n)."""
+    """``n`` unit vectors uniform on the sphere in R^dim, shape (dim, n), read-only (cached: a
+    bootstrap calls the distance hundreds of times with the same directions)."""
     dirs = np.random.default_rng(seed).standard_normal((dim, n))
-    return dirs / np.linalg.norm(dirs, axis=0, keepdims=True)
+    dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
+    dirs.flags.writeable = False
+    return dirs
 
 
 def _quantile_w2_sq(a: np.ndarray, b: np.ndarray) -> np.ndarray:

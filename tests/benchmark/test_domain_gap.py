@@ -175,4 +175,4 @@ def test_leaderboard_and_report_show_it_in_the_real_table(tmp_path, run):
     section = html[html.index("<h2>real-same-kind</h2>"):]
     section = section[:section.index("</table>")]
     assert f">{METRIC} ↓</th>" in section and f'title="{METRIC}:sliced-w2' in section
-    assert f'<td data-v="{float(real_rows[LATENT_MODEL][METRIC])}">' in section
+    assert f'<td data-v="{float(real_rows[LATENT_MODEL][METRIC])}" title="95% interval [' in section

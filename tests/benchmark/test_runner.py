@@ -102,7 +102,8 @@ def test_run_writes_every_file(run, data):
         assert float(r["seconds"]) >= 0 and float(r["megapixels"]) == pytest.approx(48 * 48 / 1e6)
         assert r["mask"] == "gt"
     summary = read_rows(out / "summary.csv")
-    assert list(summary[0]) == ["model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better"]
+    assert list(summary[0]) == ["model", "dataset", "metric", "convention", "mean", "std", "n", "higher_is_better",
+                                "ci_low", "ci_high", "resamples", "seed"]
     assert {(r["model"], r["metric"]) for r in summary} == {(m, k) for m in ("input", "classical") for k in METRICS}
     assert all(r["n"] == "3" and r["dataset"] == "builtin-scratches-only" for r in summary)
     status = {r["model"]: r for r in read_rows(out / "models.csv")}
