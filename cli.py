@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from oldphoto import __version__
+from oldphoto.benchmark.cli_study import COMMANDS as STUDY_COMMANDS
 from oldphoto.datasets.sources import IMAGE_SUFFIXES
 
 
@@ -511,6 +512,12 @@ def bench_restore_cmd(sizes, config_name, device, branches, max_memory, timeout)
             click.echo(line)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+# --- realism check and claims study (commands in benchmark/cli_study.py) ---------------------------
+
+for command in STUDY_COMMANDS:
+    main.add_command(command)
 
 
 if __name__ == "__main__":
