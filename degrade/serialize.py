@@ -1,4 +1,9 @@
-"""Registry of transform names and conversion of pipelines to/from dict, JSON and YAML."""
+"""Registry of transform names and conversion of pipelines to/from dict, JSON and YAML.
+
+Pipeline files are untrusted input: YAML is read with ``safe_load`` (no code runs), and a file
+over ``MAX_FILE_BYTES``, nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_VALUES``
+values once YAML aliases are expanded ("billion laughs") is refused before anything is built.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from pathlib import Path
 
 import yaml
 
-from .validate import DegradeError
+from .validate import DegradeError, shown
 
 REGISTRY: dict[str, type] = {}
+MAX_FILE_BYTES = 1 << 20  # the shipped presets are 1-4 KB
+MAX_DEPTH = 32  # levels of nested lists and dicts (the shipped presets: 4-8)
+MAX_VALUES = 100_000  # values with YAML aliases expanded (the shipped presets: 66-229)
 
 
 def register(cls: type) -> type:
@@ -35,18 +43,22 @@ def jsonable(value):
 def from_dict(data: dict):
     """Build a transform (op, composition or pipeline) from its ``to_dict()`` form."""
     if not isinstance(data, dict) or "type" not in data:
-        raise DegradeError(f"a transform description must be a dict with a 'type' key, got {data!r}")
+        raise DegradeError(f"a transform description must be a dict with a 'type' key, got {shown(data)}")
     name = data["type"]
-    cls = REGISTRY.get(name)
+    cls = REGISTRY.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise DegradeError(f"unknown transform type {name!r}; known: {sorted(REGISTRY)}")
+        raise DegradeError(f"unknown transform type {shown(name)}; known: {sorted(REGISTRY)}")
     kwargs = {k: v for k, v in data.items() if k != "type"}
     if "transforms" in kwargs:
+        if not isinstance(kwargs["transforms"], list):
+            raise DegradeError(f"{name}: 'transforms' must be a list, got {shown(kwargs['transforms'])}")
         kwargs["transforms"] = [from_dict(t) for t in kwargs["transforms"]]
     try:
         return cls(**kwargs)
-    except TypeError as exc:
-        raise DegradeError(f"{name}: {exc}") from None
+    except DegradeError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DegradeError(f"{name}: {str(exc)[:200]}") from None
 
 
 def dumps(data: dict, path: str | os.PathLike) -> str:
@@ -56,20 +68,50 @@ def dumps(data: dict, path: str | os.PathLike) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def check_size(data, owner: str) -> None:
+    """Refuse ``data`` nested deeper than MAX_DEPTH or holding more than MAX_VALUES values, counting a
+    value reached through several aliases once per path (stops as soon as a limit is passed)."""
+    stack, count = [(data, 1)], 1
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            raise DegradeError(f"{owner}: nested deeper than {MAX_DEPTH} levels")
+        children = list(value.values()) if isinstance(value, dict) else value
+        count += len(children)
+        if count > MAX_VALUES:
+            raise DegradeError(f"{owner}: more than {MAX_VALUES} values once YAML aliases are expanded")
+        stack.extend((child, depth + 1) for child in children)
+
+
 def read(path: str | os.PathLike) -> dict:
-    """Read a JSON or YAML transform description."""
+    """Read a JSON or YAML transform description (see the module notes for the limits)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise DegradeError(f"cannot read pipeline file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DegradeError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a pipeline file")
     try:
+        text = raw.decode("utf-8")
         data = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
+    except UnicodeDecodeError:
+        raise DegradeError(f"{path}: not UTF-8 text") from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise DegradeError(f"{path}: not valid {path.suffix[1:].upper() or 'JSON'}: {exc}") from None
+    except RecursionError:
+        raise DegradeError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
+    check_size(data, str(path))
     return data
 
 
 def load(path: str | os.PathLike):
-    """Load a pipeline (or any transform) saved with ``save`` or written by hand."""
-    return from_dict(read(path))
+    """Load a pipeline (or any transform) saved with ``save`` or written by hand; errors name the file."""
+    data = read(path)
+    try:
+        return from_dict(data)
+    except DegradeError as exc:
+        raise DegradeError(f"{path}: {exc}") from None

@@ -1,22 +1,35 @@
-"""Argument and image checks that raise errors naming the operation and the argument."""
+"""Argument and image checks that raise errors naming the operation and the argument.
+
+Messages echo a value through :func:`shown`, cut to a few dozen characters however big the value.
+"""
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 
 import numpy as np
 
 MIN_SIDE = 8
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 8, 8, 8
+_SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
 
 
 class DegradeError(ValueError):
     """Invalid argument or input for a degradation; the message names the op and the argument."""
 
 
+def shown(value) -> str:
+    """A repr of ``value`` for messages: nesting beyond 3 levels, items beyond 8 and long strings
+    are cut with '...' (a value built from YAML aliases can be huge when written out)."""
+    return _SHORT.repr(value)
+
+
 def check_probability(owner: str, p: float) -> float:
     """Return ``p`` as float; it must lie in [0, 1]."""
     if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
-        raise DegradeError(f"{owner}: argument 'p' must be a number in [0, 1], got {p!r}")
+        raise DegradeError(f"{owner}: argument 'p' must be a number in [0, 1], got {shown(p)}")
     return float(p)
 
 
@@ -27,19 +40,19 @@ def check_range(owner: str, name: str, value, lo: float | None = None, hi: float
         value = (value, value)
     if (not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise DegradeError(f"{owner}: argument '{name}' must be a number or a (low, high) pair, got {value!r}")
+        raise DegradeError(f"{owner}: argument '{name}' must be a number or a (low, high) pair, got {shown(value)}")
     low, high = value
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise DegradeError(f"{owner}: argument '{name}' must be finite, got {value!r}")
+        raise DegradeError(f"{owner}: argument '{name}' must be finite, got {shown(value)}")
     if low > high:
-        raise DegradeError(f"{owner}: argument '{name}' has low > high: {value!r}")
+        raise DegradeError(f"{owner}: argument '{name}' has low > high: {shown(value)}")
     if lo is not None and low < lo:
-        raise DegradeError(f"{owner}: argument '{name}' must be >= {lo}, got {value!r}")
+        raise DegradeError(f"{owner}: argument '{name}' must be >= {lo}, got {shown(value)}")
     if hi is not None and high > hi:
-        raise DegradeError(f"{owner}: argument '{name}' must be <= {hi}, got {value!r}")
+        raise DegradeError(f"{owner}: argument '{name}' must be <= {hi}, got {shown(value)}")
     if integer:
         if int(low) != low or int(high) != high:
-            raise DegradeError(f"{owner}: argument '{name}' must hold integers, got {value!r}")
+            raise DegradeError(f"{owner}: argument '{name}' must hold integers, got {shown(value)}")
         return int(low), int(high)
     return float(low), float(high)
 
@@ -53,7 +66,7 @@ def check_choices(owner: str, name: str, value, allowed: Sequence) -> tuple:
         raise DegradeError(f"{owner}: argument '{name}' must not be empty")
     bad = [v for v in value if v not in allowed]
     if bad:
-        raise DegradeError(f"{owner}: argument '{name}' has invalid choices {bad!r}; allowed: {list(allowed)!r}")
+        raise DegradeError(f"{owner}: argument '{name}' has invalid choices {shown(bad)}; allowed: {shown(list(allowed))}")
     return value
 
 
