@@ -72,8 +72,9 @@ class Op(Transform):
     def validate(self) -> None:
         """Check and normalise the constructor arguments (ranges become tuples)."""
 
-    def range(self, name: str, lo: float | None = None, hi: float | None = None, integer: bool = False) -> tuple:
-        """Check the range argument ``name`` and store it normalised."""
+    def range(self, name: str, lo: float, hi: float, integer: bool = False) -> tuple:
+        """Check the range argument ``name`` against [``lo``, ``hi``] and store it normalised. Every range
+        has a maximum, so a small config cannot ask for hours of work."""
         value = check_range(type(self).__name__, name, getattr(self, name), lo, hi, integer)
         setattr(self, name, value)
         return value

@@ -13,7 +13,7 @@ from ..validate import DegradeError, check_choices
 @register
 @dataclass
 class GaussianBlur(Op):
-    """Gaussian blur; ``ksize`` is a set of odd kernel sizes, ``sigma`` a range in pixels."""
+    """Gaussian blur; ``ksize`` is a set of odd kernel sizes (1-999), ``sigma`` a range in pixels (0-100)."""
 
     ksize: tuple = (3, 5, 7)
     sigma: tuple = (1.0, 5.0)
@@ -21,7 +21,7 @@ class GaussianBlur(Op):
 
     def validate(self):
         self.ksize = check_choices("GaussianBlur", "ksize", self.ksize, range(1, 1000, 2))
-        self.range("sigma", 0.0)
+        self.range("sigma", 0.0, 100.0)
 
     def sample(self, rng, shape):
         return {"ksize": int(rng.choice(self.ksize)), "sigma": rng.uniform(*self.sigma)}
@@ -33,13 +33,13 @@ class GaussianBlur(Op):
 @register
 @dataclass
 class DefocusBlur(Op):
-    """Out-of-focus blur with a disk of ``radius`` pixels (range, > 0)."""
+    """Out-of-focus blur with a disk of ``radius`` pixels (range, > 0, at most 100)."""
 
     radius: tuple = (1.0, 4.0)
     p: float = 1.0
 
     def validate(self):
-        if self.range("radius", 0.0)[0] <= 0:
+        if self.range("radius", 0.0, 100.0)[0] <= 0:
             raise DegradeError("DefocusBlur: argument 'radius' must be > 0")
 
     def sample(self, rng, shape):
@@ -52,15 +52,15 @@ class DefocusBlur(Op):
 @register
 @dataclass
 class MotionBlur(Op):
-    """Linear motion blur of ``length`` pixels (range, >= 1) at ``angle`` degrees (range)."""
+    """Linear motion blur of ``length`` pixels (range 1-500) at ``angle`` degrees (range -360..360)."""
 
     length: tuple = (3.0, 15.0)
     angle: tuple = (0.0, 180.0)
     p: float = 1.0
 
     def validate(self):
-        self.range("length", 1.0)
-        self.range("angle")
+        self.range("length", 1.0, 500.0)
+        self.range("angle", -360.0, 360.0)
 
     def sample(self, rng, shape):
         return {"length": rng.uniform(*self.length), "angle": rng.uniform(*self.angle)}

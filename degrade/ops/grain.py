@@ -16,8 +16,8 @@ SEED_MAX = 2**63
 class FilmGrain(Op):
     """Luminance-dependent, spatially correlated grain.
 
-    ``intensity``: std in grey levels at mid-grey (range); ``size``: grain size in pixels (range,
-    >= 1); ``monochrome``: one grain field for all channels.
+    ``intensity``: std in grey levels at mid-grey (range 0-255); ``size``: grain size in pixels
+    (range 1-50); ``monochrome``: one grain field for all channels.
     """
 
     intensity: tuple = (4.0, 16.0)
@@ -26,8 +26,8 @@ class FilmGrain(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("intensity", 0.0)
-        self.range("size", 1.0)
+        self.range("intensity", 0.0, 255.0)
+        self.range("size", 1.0, 50.0)
 
     def sample(self, rng, shape):
         return {"intensity": rng.uniform(*self.intensity), "size": rng.uniform(*self.size),

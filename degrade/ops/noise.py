@@ -25,7 +25,7 @@ class GaussianNoise(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("sigma", 0.0)
+        self.range("sigma", 0.0, 255.0)
 
     def sample(self, rng, shape):
         return {"sigma": rng.uniform(*self.sigma), "seed": int(rng.integers(SEED_MAX))}
@@ -37,13 +37,13 @@ class GaussianNoise(Op):
 @register
 @dataclass
 class SpeckleNoise(Op):
-    """Multiplicative noise ``x + x * N(0, sigma / 255)``; ``sigma`` in grey levels at white."""
+    """Multiplicative noise ``x + x * N(0, sigma / 255)``; ``sigma`` in grey levels at white (0-255)."""
 
     sigma: tuple = (5.0, 50.0)
     p: float = 1.0
 
     def validate(self):
-        self.range("sigma", 0.0)
+        self.range("sigma", 0.0, 255.0)
 
     def sample(self, rng, shape):
         return {"sigma": rng.uniform(*self.sigma), "seed": int(rng.integers(SEED_MAX))}
@@ -76,13 +76,13 @@ class SaltPepperNoise(Op):
 @register
 @dataclass
 class PoissonNoise(Op):
-    """Shot noise; ``peak`` range is the photon count of white (smaller is noisier, > 0)."""
+    """Shot noise; ``peak`` range is the photon count of white (smaller is noisier, > 0, at most 1e6)."""
 
     peak: tuple = (20.0, 200.0)
     p: float = 1.0
 
     def validate(self):
-        if self.range("peak", 0.0)[0] <= 0:
+        if self.range("peak", 0.0, 1e6)[0] <= 0:
             raise DegradeError("PoissonNoise: argument 'peak' must be > 0")
 
     def sample(self, rng, shape):

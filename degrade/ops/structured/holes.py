@@ -18,9 +18,10 @@ from ._common import draw_int, texture_dir
 class Holes(Op):
     """Irregular holes with feathered edges revealing paper.
 
-    ``count``: integer range; ``size``: radius as a fraction of the short side; ``roughness``:
-    relative outline wobble; ``feather``: edge softness (Gaussian sigma, px); ``elastic``: paper
-    distortion (px); ``textures``/``scale``: optional folder of paper scans shown in the holes.
+    ``count``: integer range (0-50); ``size``: radius as a fraction of the short side (0-1);
+    ``roughness``: relative outline wobble (0-2); ``feather``: edge softness (Gaussian sigma, 0-50 px);
+    ``elastic``: paper distortion (0-50 px); ``textures``/``scale``: optional folder of paper scans
+    shown in the holes, magnified ``scale`` times (range, > 0, at most 10).
     """
 
     count: tuple = (1, 3)
@@ -33,12 +34,12 @@ class Holes(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("count", 0, integer=True)
+        self.range("count", 0, 50, integer=True)
         self.range("size", 0.0, 1.0)
         self.range("roughness", 0.0, 2.0)
-        self.range("feather", 0.0)
-        self.range("elastic", 0.0)
-        if self.range("scale", 0.0)[0] <= 0:
+        self.range("feather", 0.0, 50.0)
+        self.range("elastic", 0.0, 50.0)
+        if self.range("scale", 0.0, 10.0)[0] <= 0:
             raise DegradeError("Holes: argument 'scale' must be > 0")
         texture_dir(self)
 
@@ -58,9 +59,9 @@ class Holes(Op):
 class Tears(Op):
     """Torn-off corners and bites out of the edges.
 
-    ``count``: integer range; ``depth``: how far the tear reaches in (fraction of the short side);
-    ``rim``: width in px of the exposed white paper core along the tear; ``background``: what shows
-    where the photo is missing, choices white, black, grey, card.
+    ``count``: integer range (0-20); ``depth``: how far the tear reaches in (fraction of the short
+    side, 0-1); ``rim``: width in px of the exposed white paper core along the tear (0-50);
+    ``background``: what shows where the photo is missing, choices white, black, grey, card.
     """
 
     count: tuple = (1, 2)
@@ -70,7 +71,7 @@ class Tears(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("count", 0, integer=True)
+        self.range("count", 0, 20, integer=True)
         self.range("depth", 0.0, 1.0)
         self.range("rim", 0.0, 50.0)
         self.background = check_choices("Tears", "background", self.background, list(BACKGROUNDS))

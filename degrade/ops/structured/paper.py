@@ -19,9 +19,9 @@ class PaperTexture(Op):
     """Paper texture over the whole photo (a global look, like toning: no mask).
 
     ``opacity`` (0-1) and ``modes`` (blend modes, see ``functional.blend.MODES``) of the blend;
-    ``yellowing`` (0-1) of procedural paper; ``elastic``: displacement std in px; ``textures``: a
-    folder of paper scans to use instead of procedural paper, cropped at a random place, rotated
-    and magnified by ``scale`` (range, > 0).
+    ``yellowing`` (0-1) of procedural paper; ``elastic``: displacement std in px (0-50); ``textures``:
+    a folder of paper scans to use instead of procedural paper, cropped at a random place, rotated
+    and magnified by ``scale`` (range, > 0, at most 10).
     """
 
     opacity: tuple = (0.1, 0.4)
@@ -36,8 +36,8 @@ class PaperTexture(Op):
         self.range("opacity", 0.0, 1.0)
         self.modes = check_choices("PaperTexture", "modes", self.modes, list(MODES))
         self.range("yellowing", 0.0, 1.0)
-        self.range("elastic", 0.0)
-        if self.range("scale", 0.0)[0] <= 0:
+        self.range("elastic", 0.0, 50.0)
+        if self.range("scale", 0.0, 10.0)[0] <= 0:
             raise DegradeError("PaperTexture: argument 'scale' must be > 0")
         texture_dir(self)
 

@@ -18,11 +18,12 @@ from ._common import draw_int, share
 class Scratches(Op):
     """Bright and dark scratches; mask family ``scratch``.
 
-    ``count``: scratches (integer range), each a curved stroke or, with probability ``cluster``, a
-    cluster of 3-7 near-parallel strokes; ``width``: stroke width in px; ``length``: fraction of the
-    image diagonal; ``dark``: probability a scratch is dark; ``film``: long vertical film scratches
-    (integer range); ``elastic``: displacement std in px of the elastic distortion; ``opacity``
-    (0-1); ``bright_modes`` from addition, lighten, screen; ``dark_modes`` from multiply, darken.
+    ``count``: scratches (integer range 0-200), each a curved stroke or, with probability ``cluster``,
+    a cluster of 3-7 near-parallel strokes; ``width``: stroke width in px (0.1-50); ``length``:
+    fraction of the image diagonal (0-2); ``dark``: probability a scratch is dark; ``film``: long
+    vertical film scratches (integer range 0-50); ``elastic``: displacement std in px of the elastic
+    distortion (0-50); ``opacity`` (0-1); ``bright_modes`` from addition, lighten, screen;
+    ``dark_modes`` from multiply, darken.
     """
 
     count: tuple = (1, 8)
@@ -38,13 +39,13 @@ class Scratches(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("count", 0, integer=True)
+        self.range("count", 0, 200, integer=True)
         self.range("width", 0.1, 50.0)
         self.range("length", 0.0, 2.0)
         share(self, "dark")
         share(self, "cluster")
-        self.range("film", 0, integer=True)
-        self.range("elastic", 0.0)
+        self.range("film", 0, 50, integer=True)
+        self.range("elastic", 0.0, 50.0)
         self.range("opacity", 0.0, 1.0)
         self.bright_modes = check_choices("Scratches", "bright_modes", self.bright_modes, BRIGHT_MODES)
         self.dark_modes = check_choices("Scratches", "dark_modes", self.dark_modes, DARK_MODES)

@@ -15,8 +15,9 @@ from ._common import draw_int, share
 @register
 @dataclass
 class Dust(Op):
-    """Dust specks and hairs. ``specks``, ``hairs``: integer ranges of counts; ``radius``: speck
-    radius in px (log-uniform); ``dark``: probability a speck or hair is dark (else bright)."""
+    """Dust specks and hairs. ``specks``, ``hairs``: integer ranges of counts (0-5000, 0-200);
+    ``radius``: speck radius in px (log-uniform, > 0, at most 50); ``dark``: probability a speck or
+    hair is dark (else bright)."""
 
     specks: tuple = (5, 40)
     hairs: tuple = (0, 3)
@@ -25,9 +26,9 @@ class Dust(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("specks", 0, integer=True)
-        self.range("hairs", 0, integer=True)
-        if self.range("radius", 0.0)[0] <= 0:
+        self.range("specks", 0, 5000, integer=True)
+        self.range("hairs", 0, 200, integer=True)
+        if self.range("radius", 0.0, 50.0)[0] <= 0:
             raise DegradeError("Dust: argument 'radius' must be > 0")
         share(self, "dark")
 
@@ -43,8 +44,9 @@ class Dust(Op):
 @register
 @dataclass
 class Foxing(Op):
-    """Foxing: ``clusters`` (integer range) of ``spots`` (integer range per cluster) rust-brown
-    spots of ``radius`` (fraction of the short side), multiplied in at ``strength`` (0-1)."""
+    """Foxing: ``clusters`` (integer range 0-20) of ``spots`` (integer range per cluster, 0-50)
+    rust-brown spots of ``radius`` (fraction of the short side, > 0, at most 0.5), multiplied in at
+    ``strength`` (0-1)."""
 
     clusters: tuple = (1, 3)
     spots: tuple = (3, 12)
@@ -53,8 +55,8 @@ class Foxing(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("clusters", 0, integer=True)
-        self.range("spots", 0, integer=True)
+        self.range("clusters", 0, 20, integer=True)
+        self.range("spots", 0, 50, integer=True)
         if self.range("radius", 0.0, 0.5)[0] <= 0:
             raise DegradeError("Foxing: argument 'radius' must be > 0")
         self.range("strength", 0.0, 1.0)

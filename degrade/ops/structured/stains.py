@@ -17,8 +17,8 @@ KINDS = ("water", "chemical")
 @register
 @dataclass
 class Stains(Op):
-    """Soft anisotropic stains. ``count``: integer range; ``size``: radius as a fraction of the
-    short side; ``strength``: density (0-1); ``kinds``: choices water (tide line), chemical (tint)."""
+    """Soft anisotropic stains. ``count``: integer range (0-20); ``size``: radius as a fraction of the
+    short side (0-2); ``strength``: density (0-1); ``kinds``: choices water (tide line), chemical (tint)."""
 
     count: tuple = (1, 3)
     size: tuple = (0.05, 0.25)
@@ -27,7 +27,7 @@ class Stains(Op):
     p: float = 1.0
 
     def validate(self):
-        self.range("count", 0, integer=True)
+        self.range("count", 0, 20, integer=True)
         self.range("size", 0.0, 2.0)
         self.range("strength", 0.0, 1.0)
         self.kinds = check_choices("Stains", "kinds", self.kinds, KINDS)
