@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .builtin import builtin_paths, builtin_record, locate_builtin_record
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+from .inputs import distinct_names, scan
 SOURCE_KINDS = ("builtin", "folder", "voc", "div2k", "ffhq", "real")
 VOC_SPLITS = ("train", "val", "trainval")
 DIV2K_FOLDERS = {"train": "DIV2K_train_HR", "val": "DIV2K_valid_HR"}
@@ -38,13 +37,15 @@ class SourceItem:
 
 @dataclass(frozen=True)
 class Source:
-    """A named, sorted list of photos. ``paired`` is False for real photos (no clean target)."""
+    """A named, sorted list of photos. ``paired`` is False for real photos (no clean target).
+    ``rejected``: (path, reason) of the entries a folder source could not take (see :func:`.inputs.scan`)."""
 
     kind: str
     root: Path | None
     split: str | None
     items: tuple[SourceItem, ...]
     paired: bool = True
+    rejected: tuple[tuple[Path, str], ...] = ()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -75,18 +76,17 @@ def locate(record: str, root: str | Path | None = None) -> Path:
 
 def list_images(root: Path) -> list[Path]:
     """Image files under ``root`` (recursive, hidden files and folders skipped), sorted."""
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    return scan(root, hidden=False)[0]
 
 
 def _relative_items(root: Path, files: list[Path]) -> tuple[SourceItem, ...]:
-    """Ids from root-relative paths ('/' becomes '__'); the suffix is kept only where stems clash."""
+    """Ids from root-relative paths ('/' becomes '__'); the suffix is kept only where stems clash, and
+    an id that still repeats (``a/x.png`` beside ``a__x.png``) gets a suffix (:func:`.inputs.distinct_names`)."""
     stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
     clashes = {stem for stem, count in Counter(stems).items() if count > 1}
-    items = []
-    for path, stem in zip(files, stems):
-        name = f"{stem}{path.suffix.replace('.', '_')}" if stem in clashes else stem
-        items.append(SourceItem(name.replace("/", "__"), path))
+    names = [(f"{stem}{path.suffix.replace('.', '_')}" if stem in clashes else stem).replace("/", "__")
+             for path, stem in zip(files, stems)]
+    items = [SourceItem(name, path) for name, path in zip(distinct_names(names, ignore_case=False), files)]
     return tuple(sorted(items, key=lambda item: item.id))
 
 
@@ -171,7 +171,7 @@ def make_source(kind: str, root: str | Path | None = None, split: str | None = N
     if kind in ("folder", "real"):
         if split is not None:
             raise SourceError(f"{kind}: takes no --split")
-        items = _relative_items(root_path, list_images(root_path))
-    else:
-        items = {"voc": _voc, "div2k": _div2k, "ffhq": _ffhq}[kind](root_path, split)
-    return Source(kind, root_path, split, items, paired=kind != "real")
+        files, rejected = scan(root_path, hidden=False)
+        return Source(kind, root_path, split, _relative_items(root_path, files), kind != "real", tuple(rejected))
+    items = {"voc": _voc, "div2k": _div2k, "ffhq": _ffhq}[kind](root_path, split)
+    return Source(kind, root_path, split, items)

@@ -26,7 +26,7 @@ import numpy as np
 
 from oldphoto import __version__, degrade
 
-from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_journal, read_rgb, write_bytes
+from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, WriteError, encode_png, read_journal, read_rgb, write_bytes
 from .masks import MASK_BITS, encode_masks
 from .sources import Source, SourceError, locate
 
@@ -324,7 +324,7 @@ class Summary:
                "worker time: " + ", ".join(f"{p} {100 * self.seconds.get(p, 0) / total:.0f}%" for p in PHASES)]
         for reason, count in Counter(r.split(" (")[0] for r in self.skip_reasons).most_common(5):
             out.append(f"  skipped {count}: {reason}")
-        if self.skipped:
+        if self.skip_reasons:
             out.append(f"  full list: {self.out / 'skipped.csv'}")
         return out
 
@@ -386,23 +386,26 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     made = 0
     from tqdm import tqdm
 
-    with open(out / JOURNAL, "a") as journal, tqdm(total=len(tasks), initial=len(tasks) - len(pending),
-                                                   unit="sample", disable=not progress, smoothing=0.05) as bar:
+    # unbuffered: a full disk fails the write that hit it, and a cut-short line is skipped on resume
+    with _open_journal(out / JOURNAL) as journal, tqdm(total=len(tasks), initial=len(tasks) - len(pending),
+                                                       unit="sample", disable=not progress, smoothing=0.05) as bar:
         for group in _execute(list(groups.values()), config, workers, timing):
             for phase, s in group.seconds.items():
                 seconds[phase] += s
+            lines = []
             for outcome in group.outcomes:
                 if outcome.row is not None:
                     rows[outcome.task.id] = {k: str(v) for k, v in outcome.row.items()}
                     made += 1
-                    journal.write(json.dumps(outcome.row) + "\n")
+                    lines.append(json.dumps(outcome.row) + "\n")
                 else:
                     reasons[outcome.task.source_id] = (outcome.task.source_record, outcome.reason)
-            journal.flush()
+            _append(journal, "".join(lines))
             bar.update(len(group.outcomes))
     ordered = [{**rows[t.id], "source_path": t.source_record} for t in tasks if t.id in rows]  # v1 rows: absolute
     skipped = [{"source_id": sid, "source_path": p, "reason": r}
                for sid, (p, r) in sorted(reasons.items(), key=lambda kv: kv[0])]
+    skipped += [{"source_id": "", "source_path": source.record(p), "reason": r} for p, r in source.rejected]
     write_bytes(out / "manifest.csv", _csv_bytes(MANIFEST_COLUMNS, ordered))
     write_bytes(out / "skipped.csv", _csv_bytes(SKIPPED_COLUMNS, skipped))
     counts = {"planned": len(tasks), "written": len(ordered), "skipped_sources": len(skipped),
@@ -410,7 +413,26 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     write_bytes(out / "dataset.json", _json_bytes({**header, "status": "complete", "counts": counts}))
     (out / JOURNAL).unlink()
     return Summary(out, len(tasks), len(ordered), len(tasks) - len(ordered), made, len(done),
-                   time.perf_counter() - started, timing["startup_s"], seconds, [r for _, r in reasons.values()])
+                   time.perf_counter() - started, timing["startup_s"], seconds,
+                   [r for _, r in reasons.values()] + [r for _, r in source.rejected])
+
+
+def _open_journal(path: Path):
+    """The journal, opened unbuffered for appending (WriteError naming it when it cannot be)."""
+    try:
+        return open(path, "ab", buffering=0)
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _append(journal, text: str) -> None:
+    """Append ``text`` to the journal in full (WriteError naming it when the disk is full)."""
+    data = text.encode()
+    try:
+        while data:
+            data = data[journal.write(data):]
+    except OSError as exc:
+        raise WriteError(exc.errno, exc.strerror, journal.name) from None
 
 
 def _json_bytes(data: dict) -> bytes:
