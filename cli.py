@@ -14,10 +14,27 @@ import click
 
 from oldphoto import __version__
 from oldphoto.benchmark.cli_study import COMMANDS as STUDY_COMMANDS
-from oldphoto.datasets.sources import IMAGE_SUFFIXES
+from oldphoto.datasets.inputs import InputError, Inputs, expand_inputs, output_names
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: an OSError no command handled (an unwritable --out, a full disk) becomes one
+    line naming the path and the reason, exit 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            from oldphoto.datasets.imageio import WriteError
+
+            if isinstance(exc, WriteError):
+                message = str(exc)
+            else:
+                message = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror or str(exc)
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="oldphoto")
 def main() -> None:
     """oldphoto: old-photo degradation synthesis, datasets, restoration models and benchmarks."""
@@ -34,21 +51,18 @@ def _load_pipeline(preset: str | None, config: str | None):
         raise click.BadParameter(str(exc)) from None
 
 
-def _expand_inputs(inputs: tuple[str, ...], out: str | None = None) -> list[Path]:
-    """Files named in ``inputs`` and the images inside folders named there, except those under the
-    output folder ``out`` (a rerun must not take earlier outputs for inputs)."""
-    skip = Path(out).resolve() if out is not None else None
-    files: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-                            and not (skip is not None and p.resolve().is_relative_to(skip)))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise click.BadParameter(f"{path}: no such file or folder", param_hint="IN")
-    return files
+def _expand_inputs(inputs: tuple[str, ...], out: str) -> Inputs:
+    """The input files (:func:`~oldphoto.datasets.inputs.expand_inputs`), each skipped entry listed on
+    stderr with its reason; finding no image file is a usage error (exit 2)."""
+    try:
+        found = expand_inputs(inputs, out)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), param_hint="IN") from None
+    for path, reason in found.skipped:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    if not found.files:
+        raise click.UsageError(f"no image files found in {', '.join(inputs)} (files under --out {out} are never inputs)")
+    return found
 
 
 # --- degradation (issue: engine core) -------------------------------------------------------------
@@ -61,28 +75,35 @@ def _expand_inputs(inputs: tuple[str, ...], out: str | None = None) -> list[Path
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Base seed; file k uses seed+k.")
 @click.option("--save-params", is_flag=True, help="Write NAME.json (replayable params) beside each output.")
 def degrade_cmd(inputs, out_dir, preset, config, seed, save_params) -> None:
-    """Degrade image files (or every image in folders); outputs keep the input stems as PNG."""
-    from oldphoto.datasets.imageio import ImageReadError, read_rgb, write_bytes, write_image
+    """Degrade image files (or every image in folders); outputs keep the input stems as PNG (a repeated
+    stem gets -2, -3...). Exit 1 when a file failed or was skipped, or writing stopped (2: bad usage)."""
+    from oldphoto.datasets.imageio import ImageReadError, WriteError, read_rgb, write_bytes, write_image
 
     pipe = _load_pipeline(preset, config)
-    files = _expand_inputs(inputs, out_dir)
+    found = _expand_inputs(inputs, out_dir)
     out = Path(out_dir)
-    sources = {p.resolve() for p in files}
-    failed = 0
-    for k, path in enumerate(files):
+    sources = {p.resolve() for p in found.files}
+    failed = written = 0
+    for k, (path, name) in enumerate(zip(found.files, output_names(found.files))):
+        target = out / f"{name}.png"
         try:
-            if (out / f"{path.stem}.png").resolve() in sources:
-                raise ValueError(f"{out / f'{path.stem}.png'} is an input file; choose another --out")
+            if target.resolve() in sources:
+                raise ValueError(f"its output {target} is an input file; choose another --out")
             res = pipe(read_rgb(path), seed=seed + k)
-        except (ImageReadError, ValueError) as exc:
-            click.echo(f"error: {exc}", err=True)
+        except ValueError as exc:
+            click.echo(f"error: {exc if isinstance(exc, ImageReadError) else f'{path}: {exc}'}", err=True)
             failed += 1
             continue
-        write_image(out / f"{path.stem}.png", res.image)
-        if save_params:
-            write_bytes(out / f"{path.stem}.json", (json.dumps(res.params) + "\n").encode())
-    click.echo(f"degraded {len(files) - failed} of {len(files)} file(s) into {out}")
-    if failed:
+        try:
+            write_image(target, res.image)
+            if save_params:
+                write_bytes(out / f"{name}.json", (json.dumps(res.params) + "\n").encode())
+        except WriteError as exc:
+            raise click.ClickException(f"{exc}; {written} of {len(found.files)} file(s) written into {out}") from None
+        written += 1
+    skipped = f", {len(found.skipped)} skipped" if found.skipped else ""
+    click.echo(f"degraded {written} of {len(found.files)} file(s) into {out}{skipped}")
+    if failed or found.skipped:
         sys.exit(1)
 
 
@@ -474,22 +495,22 @@ def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device,
     from oldphoto.models.bopbtl.restore import RestoreOptions, restore_files
     from oldphoto.models.training import CheckpointError
 
-    files = _expand_inputs(inputs, out_dir)
-    if not files:
-        raise click.UsageError(f"no image files found in {', '.join(inputs)}")
+    found = _expand_inputs(inputs, out_dir)
     try:
         options = RestoreOptions(model=model, config=config_name, scratches=scratches, device=device,
                                  save_masks=save_masks, max_memory_gb=max_memory, grey_to_colour=grey_to_colour,
                                  faces=faces, weights=weights)
-        records = restore_files(files, out_dir, options, progress=not no_progress,
+        records = restore_files(found.files, out_dir, options, progress=not no_progress,
                                 log=lambda line: click.echo(line, err=True), force=force)
     except (CheckpointError, KeyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     failed = sum(1 for r in records if r["error"] is not None)
     kept = sum(1 for r in records if r.get("resumed"))
     resumed = f", {kept} kept from an earlier run" if kept else ""
-    click.echo(f"restored {len(records) - failed} of {len(records)} file(s) into {out_dir}{resumed} (report: restore.json)")
-    if failed:
+    skipped = f", {len(found.skipped)} skipped" if found.skipped else ""
+    click.echo(f"restored {len(records) - failed} of {len(records)} file(s) into {out_dir}{resumed}{skipped} "
+               "(report: restore.json)")
+    if failed or found.skipped:
         sys.exit(1)
 
 
