@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from oldphoto import __version__
-from oldphoto.datasets.imageio import read_journal, read_rgb, write_image
+from oldphoto.datasets.imageio import ImageReadError, WriteError, read_journal, read_rgb, write_image
+from oldphoto.degrade.validate import MIN_SIDE
 
 from . import rundir
 from .intervals import Bootstrap, RunIntervals, counted_values
@@ -66,7 +67,8 @@ class BenchSample:
 @dataclass
 class BenchData:
     """A dataset to benchmark on. ``identity`` is machine-independent (no absolute paths) and
-    defines the protocol; ``real`` datasets have no clean targets and no ground-truth masks."""
+    defines the protocol; ``real`` datasets have no clean targets and no ground-truth masks.
+    ``skipped``: (path, reason) of the files left out (unreadable, too small, not images)."""
 
     name: str
     real: bool
@@ -74,6 +76,7 @@ class BenchData:
     samples: list[BenchSample]
     description: str
     identity: dict
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def data_id(self) -> str:
@@ -118,22 +121,36 @@ def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
 
 
 def load_real(root: str | os.PathLike, limit: int | None = None) -> BenchData:
-    """Real old photos: an unpaired synthesized folder or any folder of images."""
+    """Real old photos: an unpaired synthesized folder or any folder of images. Files that cannot be
+    read as images, or with a side under ``MIN_SIDE`` px, are left out and listed in ``skipped``."""
     from oldphoto.datasets.sources import SourceError
     from oldphoto.datasets.torch import UnpairedDataset
 
     root = Path(root)
     try:
-        files = UnpairedDataset(root).files[:limit]
+        dataset = UnpairedDataset(root)
     except (SourceError, ValueError) as exc:
         raise BenchmarkError(f"--real {exc}") from None
-    if not files:
-        raise BenchmarkError(f"--real {root}: no images found")
-    hashes = [[sid, hashlib.sha256(Path(p).read_bytes()).hexdigest()] for sid, p in files]
-    identity = {"kind": "real", "source": root.name, "n": len(files), "samples": _digest(hashes)[:12]}
-    description = f"{len(files)} real old photos from folder {root.name} (no clean targets, no ground-truth masks)"
-    return BenchData(f"real-{root.name}", True, root, [BenchSample(sid, Path(p)) for sid, p in files],
-                     description, identity)
+    skipped = [(str(p), reason) for p, reason in dataset.skipped]
+    samples, hashes = [], []
+    for sid, p in dataset.files[:limit]:
+        try:
+            data = Path(p).read_bytes()
+            height, width = read_rgb(p, data=data).shape[:2]
+        except (OSError, ImageReadError) as exc:
+            skipped.append((str(p), str(exc).removeprefix(f"{p}: ") if isinstance(exc, ImageReadError)
+                            else f"cannot read ({exc.strerror})"))
+            continue
+        if min(width, height) < MIN_SIDE:
+            skipped.append((str(p), f"too small: {width}x{height}, a side is under {MIN_SIDE} px"))
+            continue
+        samples.append(BenchSample(sid, Path(p)))
+        hashes.append([sid, hashlib.sha256(data).hexdigest()])
+    if not samples:
+        raise BenchmarkError(f"--real {root}: no readable images found ({len(skipped)} skipped)")
+    identity = {"kind": "real", "source": root.name, "n": len(samples), "samples": _digest(hashes)[:12]}
+    description = f"{len(samples)} real old photos from folder {root.name} (no clean targets, no ground-truth masks)"
+    return BenchData(f"real-{root.name}", True, root, samples, description, identity, skipped)
 
 
 def read_mask(sample: BenchSample) -> np.ndarray | None:
@@ -468,6 +485,9 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
         raise BenchmarkError(f"configs given for model(s) not benchmarked: {stray}")
     datasets = ([load_paired(data, limit)] if data is not None else []) + ([load_real(real, limit)] if real is not None else [])
     paired = next((d for d in datasets if not d.real), None)
+    for bench in datasets:
+        for path, reason in bench.skipped:
+            log(f"skipped: {path}: {reason}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -559,6 +579,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                         rows[key] = row
                         journal.write(json.dumps(row) + "\n")
                         journal.flush()
+                except WriteError:
+                    raise  # the run folder cannot take more: every other model would fail the same way
                 except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
                     status.status = "failed"
                     status.error = f"{type(exc).__name__} on sample {sample.id}: {exc}"
@@ -629,6 +651,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                     "description": bench.description, "identity": bench.identity,
                                     "protocol": pid, "protocol_text": text,
                                     "samples": [s.id for s in bench.samples],
+                                    "skipped": [{"path": p, "reason": r} for p, r in bench.skipped],
                                     "inputs": {s.id: {"degraded": str(s.degraded), "clean": s.clean and str(s.clean),
                                                       "mask": s.mask and str(s.mask)} for s in bench.samples},
                                     "reference": str(paired.root.resolve()) if paired is not None else None}

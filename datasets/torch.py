@@ -120,15 +120,19 @@ class UnpairedDataset(Dataset):
     """Real old photos without clean targets: a synthesized unpaired folder or any image folder.
 
     Items: ``id`` and ``degraded`` (float32 3xHxW in [0, 1], each photo at its own size).
+    ``skipped``: (path, reason) of the folder's entries that are not readable image files.
     """
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        self.skipped: list[tuple[Path, str]] = []
         if (self.root / "dataset.json").is_file():
             _complete_info(self.root)
             self.files = [(r["id"], self.root / "degraded" / f"{r['id']}.png") for r in read_manifest(self.root)]
         else:
-            self.files = [(item.id, item.path) for item in make_source("real", self.root).items]
+            source = make_source("real", self.root)
+            self.files = [(item.id, item.path) for item in source.items]
+            self.skipped = list(source.rejected)
 
     def __len__(self) -> int:
         return len(self.files)
