@@ -1,4 +1,8 @@
-"""``oldphoto restore``: whole photos of any size through a bopbtl model, in one process.
+"""``oldphoto restore``: whole photos of any size through a restoration model, in one process.
+
+The bopbtl models run as described below; every other registered model (classical, input, dip,
+pix2pix, sequential, bopbtl-face) runs on the whole image in one call, without defect detection
+or a memory plan (:class:`WholeImageRestorer`). Images with a side under ``MIN_SIDE`` px are refused.
 
 Stages per file: ``read`` (EXIF rotation, 16-bit, grey: :func:`~oldphoto.datasets.imageio.read_rgb`),
 ``detect`` (the scratch U-Net at full resolution, in overlapping tiles blended with smooth
@@ -32,12 +36,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from oldphoto.datasets.imageio import read_rgb, write_bytes, write_image
+from oldphoto.datasets.imageio import WriteError, read_rgb, write_bytes, write_image
+from oldphoto.datasets.inputs import output_names
+from oldphoto.degrade.validate import MIN_SIDE
 
 from ..tensors import crop_to, image_to_tensor, tensor_to_image
 from .blocks import pad_to_fit
 from .detector import rgb_to_grey
-from .model import MIN_SIZE, BopbtlRestorer, latent_mask
+from .model import MIN_SIZE, VARIANTS, BopbtlRestorer, latent_mask
 from .attention import MultiScalePatchAttention
 from .streaming import BandRunner
 from .tiling import run_tiled
@@ -45,6 +51,8 @@ from .vae import DOWNSAMPLING
 
 GB = 1 << 30
 REPORT_NAME = "restore.json"
+FACE_MODEL = "bopbtl-face"
+NAMED_CONFIG_MODELS = (*VARIANTS, FACE_MODEL)  # take --config small/full and --weights FILE
 # Rough working-set factors (bytes = factor * channels * positions * 4), checked by `oldphoto bench restore`.
 WHOLE_NETWORK_FACTOR = 5  # live full-resolution activations of the VAE stem in a whole forward pass
 GLOBAL_BRANCH_FACTOR = 10  # features, copied patches, the 2C+1 fusion input and ResBlock temporaries
@@ -225,6 +233,26 @@ class PhotoRestorer:
         return torch.lerp(features, fused, mask)
 
 
+class WholeImageRestorer:
+    """A registered model that is not a bopbtl restorer, behind the interface :class:`RestoreJob` uses:
+    the whole image in one ``restorer.restore`` call, no defect detector, no memory plan."""
+
+    uses_mask = False
+    max_memory = None
+
+    def __init__(self, restorer) -> None:
+        self.restorer = restorer
+        self.device = torch.device(restorer.device)
+        learned = [getattr(restorer, name, None) for name in ("network", "generator")]
+        self.net = next((m for m in learned if m is not None), nn.Module())  # what the weight digest covers
+
+    def plan(self, height: int, width: int) -> None:
+        return None
+
+    def restore(self, image: np.ndarray, mask: np.ndarray | None, plan: None = None) -> np.ndarray:
+        return self.restorer.restore(image, mask)
+
+
 @dataclass
 class RestoreOptions:
     """Options of :func:`restore_files` (see ``oldphoto restore --help``)."""
@@ -244,17 +272,6 @@ class RestoreOptions:
             raise ValueError(f"scratches {self.scratches!r}: expected 'auto' or 'off'")
         if self.max_memory_gb is not None and not self.max_memory_gb > 0:
             raise ValueError(f"max_memory {self.max_memory_gb}: expected a positive number of GB")
-
-
-def output_names(files: list[Path]) -> list[str]:
-    """Distinct output stems: the input's stem, with ``-2``, ``-3``... where stems repeat."""
-    seen: dict[str, int] = {}
-    names = []
-    for path in files:
-        count = seen.get(path.stem.lower(), 0) + 1
-        seen[path.stem.lower()] = count
-        names.append(path.stem if count == 1 else f"{path.stem}-{count}")
-    return names
 
 
 class RestoreFolderError(ValueError):
@@ -283,18 +300,28 @@ class RestoreJob:
         from oldphoto import models
 
         self.options, self.out, self.force = options, Path(out), force
-        pretrained = options.weights if options.weights else True
-        restorer = models.create(options.model, config=options.config, pretrained=pretrained, device=options.device)
-        if not isinstance(restorer, BopbtlRestorer):
-            raise ValueError(f"--model {options.model}: restore runs the bopbtl family only")
-        max_memory = int(options.max_memory_gb * GB) if options.max_memory_gb else None
-        self.photo = PhotoRestorer(restorer, max_memory)
-        self.faces = models.create("bopbtl-face", config=options.config, device=options.device) if options.faces else None
+        self.photo = self._load(models)
+        self.faces = models.create(FACE_MODEL, config=options.config, device=options.device) if options.faces else None
         self.inputs = {Path(p).resolve() for p in inputs}
         self.records: list[dict] = []
         self.identity = self._identity()
         self.previous = {} if force else self._previous_records()
         self.own_files = {Path(f).resolve() for r in self.previous.values() for f in (r["output"], r.get("mask")) if f}
+
+    def _load(self, models) -> PhotoRestorer | WholeImageRestorer:
+        """The model of ``options.model``; ValueError naming the option when it cannot run as asked."""
+        options = self.options
+        if options.model not in models.list_models():
+            raise ValueError(f"--model {options.model}: no such model; restore runs {', '.join(models.list_models())}")
+        named = options.model in NAMED_CONFIG_MODELS
+        if not named and (options.config != "small" or options.weights):
+            raise ValueError(f"--model {options.model}: --config and --weights apply to "
+                             f"{', '.join(NAMED_CONFIG_MODELS)} only")
+        restorer = models.create(options.model, config=options.config if named else None,
+                                 pretrained=options.weights or True, device=options.device)
+        if not isinstance(restorer, BopbtlRestorer):
+            return WholeImageRestorer(restorer)
+        return PhotoRestorer(restorer, int(options.max_memory_gb * GB) if options.max_memory_gb else None)
 
     def _identity(self) -> dict:
         """What a resumed run must share with the earlier one: every option but the device and the
@@ -330,7 +357,7 @@ class RestoreJob:
         """Run-level part of restore.json."""
         return {"model": self.options.model, "config": self.options.config, "device": str(self.photo.device),
                 "max_memory_bytes": self.photo.max_memory, "options": asdict(self.options),
-                "weights": self.photo.restorer.weights_meta, "identity": self.identity}
+                "weights": getattr(self.photo.restorer, "weights_meta", {}), "identity": self.identity}
 
     def kept_record(self, path: Path, target: Path, data: bytes) -> dict | None:
         """The earlier record of ``path`` when its output (and mask) are still there and the input's
@@ -369,6 +396,9 @@ class RestoreJob:
                 return kept
             record["input_sha256"] = hashlib.sha256(data).hexdigest()
             image = read_rgb(path, data=data)
+            if min(image.shape[:2]) < MIN_SIDE:
+                raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} px; restore needs sides of at least "
+                                 f"{MIN_SIDE} px")
             grey = is_grey(image)
             record.update(width=image.shape[1], height=image.shape[0], grey=grey)
             self._done(record, stage, began)
@@ -380,7 +410,7 @@ class RestoreJob:
                 self._done(record, stage, began)
             stage, began = "restore", time.perf_counter()
             plan = self.photo.plan(*image.shape[:2])
-            record["plan"] = asdict(plan)
+            record["plan"] = asdict(plan) if plan is not None else None
             restored = self.photo.restore(image, mask, plan)
             self._done(record, stage, began)
             if self.faces is not None:
@@ -398,6 +428,8 @@ class RestoreJob:
                 record["mask"] = str(mask_path)
             record["output"] = str(target)
             self._done(record, stage, began)
+        except WriteError:
+            raise  # OUT cannot take more files: every later file would fail the same way
         except Exception as exc:  # one bad file must not stop the batch; the record says what failed
             record["error"] = f"{stage}: {type(exc).__name__}: {exc}"
         record["peak_memory_bytes"], record["peak_memory_kind"] = peak_memory(device)
