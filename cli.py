@@ -473,7 +473,8 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
 @main.command("restore")
 @click.argument("inputs", nargs=-1, required=True, metavar="IN...")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--model", default="bopbtl", show_default=True, help="bopbtl, bopbtl-pnl, bopbtl-local or bopbtl-ae.")
+@click.option("--model", default="bopbtl", show_default=True,
+              help="Any model of `oldphoto models`; the bopbtl ones detect defects and keep to --max-memory.")
 @click.option("--config", "config_name", default="small", show_default=True, type=click.Choice(["small", "full"]))
 @click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Assembled weight file instead of the shipped checkpoints.")
@@ -489,9 +490,9 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device, save_masks, max_memory,
                 grey_to_colour, faces, force, no_progress) -> None:
-    """Restore photos of any size (files or folders) into OUT/NAME.png with OUT/restore.json.
-    A file that fails is reported and the others go on; exit 1 if any failed. A rerun into OUT
-    with the same options resumes: files restored before are kept."""
+    """Restore photos of any size (files or folders) into OUT/NAME.png with OUT/restore.json (a repeated
+    stem gets -2, -3...). A file that fails is reported and the others go on; exit 1 if any failed or
+    was skipped. A rerun into OUT with the same options resumes: files restored before are kept."""
     from oldphoto.models.bopbtl.restore import RestoreOptions, restore_files
     from oldphoto.models.training import CheckpointError
 

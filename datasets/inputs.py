@@ -77,7 +77,8 @@ class Inputs:
 
 def expand_inputs(items: tuple[str, ...] | list[str], out: str | None = None) -> Inputs:
     """Files named in ``items`` and the images inside folders named there (each file once), except
-    what lies under the output folder ``out`` (a rerun must not take earlier outputs for inputs).
+    what such a folder holds under the output folder ``out`` (a rerun must not take earlier outputs
+    for inputs; a file named outright is kept, so the command can refuse to replace it).
 
     A name that does not exist raises InputError; a named file that cannot be read is skipped.
     """
@@ -93,16 +94,18 @@ def expand_inputs(items: tuple[str, ...] | list[str], out: str | None = None) ->
         path = Path(item)
         if path.is_dir():
             files, skipped = scan(path)
+            files = [file for file in files if outside_out(file)]
+            skipped = [(p, reason) for p, reason in skipped if outside_out(p)]
         elif path.exists() or path.is_symlink():
             reason = problem(path)
             files, skipped = ([path], []) if reason is None else ([], [(path, reason)])
         else:
             raise InputError(f"{path}: no such file or folder")
         for file in files:
-            if outside_out(file) and file.resolve() not in seen:
+            if file.resolve() not in seen:
                 seen.add(file.resolve())
                 found.files.append(file)
-        found.skipped += [(p, reason) for p, reason in skipped if outside_out(p)]
+        found.skipped += skipped
     return found
 
 
