@@ -99,3 +99,28 @@ def test_presets_list_show_and_gallery(tmp_path):
     assert res.exit_code == 0, res.output
     sheet = cv2.imread(str(tmp_path / "g.png"))
     assert sheet.shape[0] > 256 * len(listed)
+
+
+def test_degrade_names_repeated_stems_apart_and_counts_what_it_wrote(tmp_path, photo):
+    for name in ("a/x.png", "b/x.png", "y.jpg", "y.png"):
+        write_png(tmp_path / "coll" / name, photo[:64, :64])
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "coll"), "--out", str(out), "--preset", "bopbtl-code"])
+    assert res.exit_code == 0, res.output
+    assert "degraded 4 of 4 file(s)" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["x-2.png", "x.png", "y-2.png", "y.png"]
+
+
+def test_degrade_into_its_own_input_folder_finds_nothing_and_says_so(tmp_path, photo):
+    write_png(tmp_path / "in" / "a.png", photo)
+    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "in"), "--out", str(tmp_path / "in"), "--preset", "bopbtl-code"])
+    assert res.exit_code == 2 and "no image files found in" in res.output and "degraded" not in res.output
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.png"]
+
+
+def test_degrade_error_for_a_too_small_image_names_the_file(tmp_path, photo):
+    write_png(tmp_path / "tiny.png", photo[:1, :1])
+    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "tiny.png"), "--out", str(tmp_path / "o"), "--preset", "bopbtl-code"])
+    assert res.exit_code == 1
+    assert f"error: {tmp_path / 'tiny.png'}: Pipeline: image sides must be >= 8 px, got 1x1" in res.output
+    assert "degraded 0 of 1 file(s)" in res.output and not (tmp_path / "o").exists()
