@@ -120,6 +120,16 @@ def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
     return BenchData(name, False, root, samples, description, identity)
 
 
+def _under(path: str, root: Path) -> str:
+    """``path`` relative to ``root`` where it lies under it, else as given (for one-line messages)."""
+    for base in (root, root.resolve()):
+        try:
+            return Path(path).relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return path
+
+
 def load_real(root: str | os.PathLike, limit: int | None = None) -> BenchData:
     """Real old photos: an unpaired synthesized folder or any folder of images. Files that cannot be
     read as images, or with a side under ``MIN_SIDE`` px, are left out and listed in ``skipped``."""
@@ -146,8 +156,11 @@ def load_real(root: str | os.PathLike, limit: int | None = None) -> BenchData:
             continue
         samples.append(BenchSample(sid, Path(p)))
         hashes.append([sid, hashlib.sha256(data).hexdigest()])
-    if not samples:
-        raise BenchmarkError(f"--real {root}: no readable images found ({len(skipped)} skipped)")
+    if not samples:  # run_benchmark logs skipped entries only once loading succeeded: say why here
+        shown = "; ".join(f"{_under(p, root)}: {reason}" for p, reason in skipped[:5])
+        more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        raise BenchmarkError(f"--real {root}: no readable images found"
+                             + (f" ({len(skipped)} skipped: {shown}{more})" if skipped else ""))
     identity = {"kind": "real", "source": root.name, "n": len(samples), "samples": _digest(hashes)[:12]}
     description = f"{len(samples)} real old photos from folder {root.name} (no clean targets, no ground-truth masks)"
     return BenchData(f"real-{root.name}", True, root, samples, description, identity, skipped)
@@ -499,7 +512,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     rows = _load_rows(out)
     old_status = {(r["model"], r["dataset"], r["config"]): r for r in
                   (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
-    clean_cache: list[np.ndarray] | None = None
+    clean_features: dict[str, np.ndarray] = {}
     metric_failures = MetricFailures(log)
     intervals = RunIntervals(bootstrap, references, metric_failures.record)
     latent_gap = LatentGap.for_run(datasets, metric_names, metric_failures, log)
@@ -508,11 +521,11 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     statuses: list[ModelStatus] = []
     summary: list[dict] = []
 
-    def clean_set() -> list[np.ndarray]:
-        nonlocal clean_cache
-        if clean_cache is None:
-            clean_cache = [read_rgb(s.clean) for s in paired.samples]
-        return clean_cache
+    def clean_set_features(name: str, metric) -> np.ndarray:
+        """Features of the clean set for set-level metric ``name``, extracted once per run."""
+        if name not in clean_features:
+            clean_features[name] = metric.image_features([read_rgb(s.clean) for s in paired.samples])
+        return clean_features[name]
 
     with open(out / JOURNAL, "a") as journal:
         for model_name in model_names:
@@ -603,7 +616,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                         preds = [read_rgb(restored_path(out, model_name, s.id, bench.real)) for s in bench.samples]
                         try:
                             metric.reset()
-                            metric.update(preds, clean_set())
+                            metric.update(preds)
+                            metric.update_features(target=clean_set_features(name, metric))
                             mean, std, n = metric.compute(), math.nan, len(preds)
                             intervals.add_set(model_name, bench.name, name, metric, paired=not bench.real)
                         except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run

@@ -127,6 +127,10 @@ class Composition(Transform):
         for t in self.transforms:
             if not isinstance(t, Transform):
                 raise DegradeError(f"{name}: 'transforms' must hold ops or compositions, got {type(t).__name__}")
+        self.op_count = sum(t.op_count if isinstance(t, Composition) else 1 for t in self.transforms)
+        if self.op_count > serialize.MAX_OPS:
+            raise DegradeError(f"{name}: more than {serialize.MAX_OPS} ops in one pipeline (got {self.op_count}, "
+                               "counted through every nesting level)")
 
     def extra_dict(self) -> dict:
         return {}

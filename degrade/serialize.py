@@ -2,7 +2,8 @@
 
 Pipeline files are untrusted input: YAML is read with ``safe_load`` (no code runs), and a file
 over ``MAX_FILE_BYTES``, nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_VALUES``
-values once YAML aliases are expanded ("billion laughs") is refused before anything is built.
+values once YAML aliases are expanded ("billion laughs") is refused before anything is built, and a
+composition holding more than ``MAX_OPS`` ops (counted through every nesting level) when it is built.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ REGISTRY: dict[str, type] = {}
 MAX_FILE_BYTES = 1 << 20  # the shipped presets are 1-4 KB
 MAX_DEPTH = 32  # levels of nested lists and dicts (the shipped presets: 4-8)
 MAX_VALUES = 100_000  # values with YAML aliases expanded (the shipped presets: 66-229)
+MAX_OPS = 100  # ops in one pipeline, all nesting levels (the shipped presets: 7-17); with each op's
+# argument maxima this bounds the work of one call (about 6 s per op at the maxima on 1024 x 1024)
 
 
 def register(cls: type) -> type:

@@ -51,7 +51,12 @@ class FeatureSetMetric(Metric):
     def update(self, pred: Any, target: Any = None) -> None:
         for role, images in (("pred", pred), ("target", target)):
             if images is not None:
-                self._sets[role].append(self.extractor(as_images(self.name, role, images)))
+                self._sets[role].append(self.image_features(images, role))
+
+    def image_features(self, images: Any, role: str = "target") -> np.ndarray:
+        """(N, D) features of ``images`` as ``update`` adds them, to reuse through ``update_features``
+        (e.g. one reference set against many prediction sets)."""
+        return self.extractor(as_images(self.name, role, images))
 
     def update_features(self, pred: Any = None, target: Any = None) -> None:
         """Add precomputed features, arrays of shape (N, D)."""

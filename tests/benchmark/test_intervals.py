@@ -154,14 +154,21 @@ def test_rerun_gives_the_same_bytes(tmp_path, run, data):
         assert (tmp_path / name).read_bytes() == (run / name).read_bytes(), name
 
 
-def test_set_level_metric_gets_a_set_interval(tmp_path, data, needs_weights):
+def test_set_level_metric_gets_a_set_interval(tmp_path, data, needs_weights, monkeypatch):
     needs_weights("lpips-vgg16")
+    from oldphoto.benchmark.metrics.feature_set import FeatureSetMetric
+
+    roles = []
+    extract = FeatureSetMetric.image_features
+    monkeypatch.setattr(FeatureSetMetric, "image_features",
+                        lambda self, images, role="target": roles.append(role) or extract(self, images, role))
     run_benchmark(["input", "classical"], data, tmp_path, metric_names=["wasserstein"], device="cpu", progress=False,
                   log=lambda line: None, bootstrap=Bootstrap(set_resamples=20))
     rows = read(tmp_path / "summary.csv")
     assert all(r["resamples"] == "20" and float(r["ci_low"]) < float(r["ci_high"]) for r in rows)
     (diff,) = read(tmp_path / "differences.csv")
     assert diff["test"].startswith("none:set-level") and diff["p_value"] == ""
+    assert sorted(roles) == ["pred", "pred", "target"]  # the clean set's features are made once per run
 
 
 def test_leaderboard_and_report_show_half_widths_and_marks(run, tmp_path):

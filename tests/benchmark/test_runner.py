@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -294,3 +295,25 @@ def test_cli_benchmark_and_report(tmp_path, data):
     assert "psnr" in res.output and (out / "report.html").is_file()
     assert len(read_rows(out / "per_image.csv")) == 2
     assert math.isfinite(float(read_rows(out / "summary.csv")[0]["mean"]))
+
+
+def test_real_folder_without_a_readable_image_names_every_entry_and_its_reason(tmp_path):
+    """Left out entries are logged by run_benchmark, but a folder with none readable stopped before that:
+    the error must say why each was left out."""
+    from oldphoto.benchmark.runner import load_real
+
+    (tmp_path / "text.jpg").write_text("not a JPEG")
+    (tmp_path / "palette.gif").write_bytes(b"GIF89a")
+    write_image(tmp_path / "sub" / "tiny.png", np.zeros((2, 2, 3), np.uint8))
+    root = os.path.relpath(tmp_path)  # as typed on a command line; the entries are listed under it
+    with pytest.raises(BenchmarkError) as info:
+        load_real(root)
+    message = str(info.value)
+    assert message.startswith(f"--real {root}: no readable images found (3 skipped: ") and "\n" not in message
+    for name, reason in (("text.jpg", "not an image"), ("palette.gif", "unsupported image type .gif"),
+                         ("sub/tiny.png", "too small: 2x2")):
+        assert f"{name}: {reason}" in message, message
+    for k in range(10):
+        (tmp_path / f"e{k}.png").write_bytes(b"")
+    message = str(pytest.raises(BenchmarkError, load_real, tmp_path).value)
+    assert "(13 skipped: " in message and message.endswith("and 8 more)") and len(message) < 800, message

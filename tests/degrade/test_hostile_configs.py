@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
 from oldphoto import degrade
 from oldphoto.degrade import DegradeError, Op
-from oldphoto.degrade.serialize import MAX_DEPTH, MAX_FILE_BYTES, MAX_VALUES
+from oldphoto.degrade.serialize import MAX_DEPTH, MAX_FILE_BYTES, MAX_OPS, MAX_VALUES
 
 OPS = sorted((name, cls) for name, cls in degrade.REGISTRY.items() if issubclass(cls, Op))
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -80,3 +81,32 @@ def test_the_issue_scratch_count_is_refused():
     with pytest.raises(DegradeError, match="'count' must be <= 200"):
         degrade.Pipeline.from_dict({"type": "Pipeline", "transforms": [
             {"type": "Scratches", "count": [100000000, 100000000], "p": 1}]})
+
+
+def documented_maxima() -> list[tuple[str, str, float]]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "bad-input.md").read_text()
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("| ") and line.count("|") == 4]
+    return [(op.strip(), arg.strip(), float(hi)) for op, arg, hi in rows if op.strip() in degrade.REGISTRY]
+
+
+@pytest.mark.parametrize("name,argument,maximum", documented_maxima())
+def test_documented_maxima_are_the_enforced_ones(name, argument, maximum):
+    at = int(maximum) if isinstance(getattr(degrade.REGISTRY[name](), argument)[0], int) else maximum
+    degrade.REGISTRY[name](**{argument: (at, at)})
+    with pytest.raises(DegradeError, match=f"'{argument}' must be <= "):
+        degrade.REGISTRY[name](**{argument: (at + 1, at + 1)})
+
+
+def test_a_small_file_cannot_ask_for_hours_of_ops(tmp_path):
+    """Op maxima alone leave the number of ops open: 200 Scratches at their maximum count (a 10 KB file)
+    took 22 s on one 64 x 64 image, and a 1 MiB file holds 20,000 of them. Ops are counted through every
+    nesting level when the pipeline is built."""
+    op = {"type": "Scratches", "count": [200, 200], "p": 1}
+    text = json.dumps({"type": "Pipeline", "transforms": [op] * (MAX_OPS + 1)})
+    assert len(text) < 10_000
+    assert f"more than {MAX_OPS} ops" in load_error(tmp_path, "many.json", text)
+    nested = {"type": "Pipeline", "transforms": [{"type": "Compose", "transforms": [op] * (MAX_OPS // 2 + 1)}] * 2}
+    assert f"more than {MAX_OPS} ops" in load_error(tmp_path, "nested.yaml", json.dumps(nested))
+    degrade.Pipeline.from_dict({"type": "Pipeline", "transforms": [{"type": "OneOf", "transforms": [op] * MAX_OPS}]})
+    for name in degrade.list_presets():  # the shipped presets hold 7-17 ops
+        degrade.preset(name)
