@@ -38,6 +38,18 @@ class CropDataset(Dataset):
         return {k: (v[..., y:y + h, x:x + w] if torch.is_tensor(v) and v.ndim == 3 else v) for k, v in item.items()}
 
 
+def training_pipeline(train_config: TrainConfig):
+    """``train_config.preset``, after a grey conversion of the photo and its target with probability
+    ``train_config.grey_fraction`` when that is above 0."""
+    from oldphoto import degrade
+
+    pipeline = degrade.preset(train_config.preset)
+    if not train_config.grey_fraction:
+        return pipeline
+    grey = degrade.Grayscale(target=True, p=train_config.grey_fraction)
+    return degrade.Pipeline([grey, pipeline], name=f"grey-{train_config.grey_fraction:g}+{train_config.preset}")
+
+
 def build_dataset(train_config: TrainConfig, seed: int, data_dir: str | os.PathLike | None = None,
                   source: str | None = None) -> Dataset:
     """The training set: exactly one of ``data_dir`` (a folder written by ``oldphoto synthesize``)
@@ -53,7 +65,7 @@ def build_dataset(train_config: TrainConfig, seed: int, data_dir: str | os.PathL
         if not path.is_dir():
             raise ValueError(f"--data {path}: no such folder")
         return CropDataset(PairedDataset(path), train_config.crop, seed)
-    dataset = OnTheFlyDataset(source, preset=train_config.preset, crop=train_config.crop, seed=seed,
+    dataset = OnTheFlyDataset(source, preset=training_pipeline(train_config), crop=train_config.crop, seed=seed,
                               per_image=train_config.per_image)
     if len(dataset) == 0:
         raise ValueError(f"--source {source}: no photo with both sides >= {train_config.crop} px")

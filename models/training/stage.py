@@ -19,7 +19,10 @@ class TrainConfig:
     """Options of the shared loop; a stage may subclass it to add its loss weights.
 
     ``crop``: training crop side in pixels. ``preset``: degradation preset for on-the-fly data;
-    ``per_image``: on-the-fly samples per source photo (distinct crops and degradations).
+    ``per_image``: on-the-fly samples per source photo (distinct crops and degradations);
+    ``grey_fraction``: share of on-the-fly samples whose photo is turned grey (BT.601, the clean
+    target too) before the preset degrades it, as for a black-and-white print (0 = the preset alone;
+    the presets grey 10% of samples only after degrading them).
     ``amp``: mixed precision (float16 autocast + gradient scaling), used on CUDA only.
     ``lr_decay``: fraction of ``steps`` at the end over which every learning rate falls linearly
     to 0 (0 = constant; the paper's bopbtl recipe, 100 epochs constant then 100 of decay, is 0.5).
@@ -32,6 +35,7 @@ class TrainConfig:
     crop: int = 96
     preset: str = "bopbtl-code"
     per_image: int = 64
+    grey_fraction: float = 0.0
     num_workers: int = 0
     log_every: int = 10
     checkpoint_every: int = 500
@@ -49,8 +53,9 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
-        if not 0.0 <= self.lr_decay <= 1.0:
-            raise ValueError(f"lr_decay must be a fraction in [0, 1], got {self.lr_decay}")
+        for name in ("lr_decay", "grey_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a fraction in [0, 1], got {getattr(self, name)}")
 
     def lr_factor(self, step: int) -> float:
         """Learning-rate multiplier for the step after ``step`` completed ones (see ``lr_decay``)."""

@@ -132,6 +132,21 @@ def test_constant_lr_without_decay_and_bad_decay_refused(tmp_path):
         run(tmp_path / "bad", "sequential", steps=3, train={"lr_decay": 1.5})
 
 
+def test_grey_fraction_turns_that_share_of_the_photos_grey_before_degrading():
+    from oldphoto.models.training.data import build_dataset
+    from oldphoto.models.training.stage import TrainConfig
+
+    def grey_targets(fraction: float) -> int:
+        config = TrainConfig(preset="bopbtl-code", crop=32, per_image=1, grey_fraction=fraction)
+        data = build_dataset(config, seed=0, source="builtin")
+        return sum(bool((data[i]["clean"] == data[i]["clean"][:1]).all()) for i in range(len(data)))
+
+    none, half, every = grey_targets(0.0), grey_targets(0.5), grey_targets(1.0)
+    assert every == 14 and none < half < every  # 14 builtin photos, some grey already
+    with pytest.raises(ValueError, match=r"grey_fraction must be a fraction in \[0, 1\], got 2"):
+        TrainConfig(grey_fraction=2)
+
+
 def test_checkpoint_holds_config_seed_step_and_state(tmp_path):
     run(tmp_path, "pix2pix", steps=2, seed=11)
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")
