@@ -54,11 +54,16 @@ class MappingConfig:
 class FusionConfig:
     """Identity-safe output fusion (see :mod:`.fusion`): ``mode`` ``"residual"`` (out = x + m(t - x) + r,
     the head ``depth`` 3x3 convs of ``width`` channels at full resolution) or ``"none"`` (the
-    decoder's output as is, the paper's design; exports written before the fusion read as this)."""
+    decoder's output as is, the paper's design; exports written before the fusion read as this).
+
+    ``tone``: hidden width of the global colour stage (0: none; exports written before the option
+    read as 0), which corrects the input's colour and tone before the head from whole-image
+    statistics (see :class:`~.fusion.GlobalTone`)."""
 
     mode: str = "residual"
     width: int = 32
     depth: int = 8
+    tone: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class BopbtlConfig:
             raise ValueError(f"fusion mode {self.fusion.mode!r}: expected one of {FUSION_MODES}")
         if self.fusion.width < 1 or self.fusion.depth < 2:
             raise ValueError(f"fusion needs width >= 1 and depth >= 2, got {self.fusion.width}, {self.fusion.depth}")
+        if self.fusion.tone < 0:
+            raise ValueError(f"fusion tone width {self.fusion.tone}: expected 0 (none) or more")
         if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
             raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
 
@@ -143,6 +150,7 @@ SMALL = BopbtlConfig(
                           patch_fusion="residual"),
     detector=DetectorConfig(base_channels=12, depth=4),
     discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
+    fusion=FusionConfig(tone=64),
 )
 CONFIGS = {"full": FULL, "small": SMALL}
 

@@ -5,13 +5,15 @@ The latent translation (VAE1 encoder -> mapping -> VAE2 decoder) regenerates the
 shifts tone wherever the mapping guesses wrong. The fusion head makes preserving the input the
 default, as a property of the architecture::
 
-    out = x + m * (t - x) + r(x, t, m)
+    out = x' + m * (t - x') + r(x', t, m),    x' = A x + b
 
 with ``x`` the input, ``t`` the translated image, ``m`` the defect mask (1 = defect, 0 where there
-is none or no mask) and ``r`` a small full-resolution convnet whose last convolution starts at zero.
-Outside defects an untrained head returns the input exactly; training (with identity pairs, see
-``identity_fraction``) teaches ``r`` to correct only what is degraded: noise, blur, fading and the
-seams of the translated content inside the mask.
+is none or no mask), ``r`` a small full-resolution convnet whose last convolution starts at zero
+and (``A``, ``b``) a per-image colour matrix and offset predicted from whole-image statistics by
+:class:`GlobalTone`, whose last layer also starts at zero (A = I, b = 0). Outside defects an
+untrained head returns the input exactly; training (with identity pairs, see
+``identity_fraction``) teaches ``r`` and the tone stage to correct only what is degraded: noise,
+blur, fading, paper tone and colour casts, and the seams of the translated content inside the mask.
 """
 
 from __future__ import annotations
@@ -23,14 +25,70 @@ from .configs import FusionConfig
 
 IMAGE_CHANNELS = 3
 INPUT_CHANNELS = 2 * IMAGE_CHANNELS + 1  # input, translation, mask
+TONE_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+TONE_BINS = 256  # histogram bins of the quantiles: 1/255 resolution, as 8-bit photos have
+TONE_STATISTICS = len(TONE_QUANTILES) + 2  # and the mean and standard deviation
+
+
+def channel_statistics(image: torch.Tensor, chunk: int = 1 << 20) -> torch.Tensor:
+    """Per image and channel of B x C x H x W ``image`` in [0, 1]: mean, standard deviation and the
+    ``TONE_QUANTILES`` (read off a ``TONE_BINS``-bin histogram, so any image size costs one pass in
+    ``chunk``-pixel pieces and no sort): B x C x TONE_STATISTICS, no gradient."""
+    with torch.no_grad():
+        flat = image.detach().flatten(2)
+        counts = torch.zeros((*flat.shape[:2], TONE_BINS), dtype=torch.float64, device=image.device)
+        sums = torch.zeros((*flat.shape[:2], 2), dtype=torch.float64, device=image.device)
+        for start in range(0, flat.shape[-1], chunk):
+            piece = flat[..., start:start + chunk].double()
+            bins = (piece.clamp(0, 1) * (TONE_BINS - 1)).round().long()
+            counts.scatter_add_(2, bins, torch.ones_like(piece))
+            sums += torch.stack([piece.sum(2), piece.square().sum(2)], dim=2)
+        pixels = flat.shape[-1]
+        mean = sums[..., 0] / pixels
+        std = (sums[..., 1] / pixels - mean.square()).clamp_min(0).sqrt()
+        cdf = (counts.cumsum(2) / pixels).contiguous()
+        levels = torch.tensor(TONE_QUANTILES, dtype=cdf.dtype, device=image.device).expand(*cdf.shape[:2], -1)
+        quantiles = torch.searchsorted(cdf, levels.contiguous()).clamp_max(TONE_BINS - 1) / (TONE_BINS - 1)
+        return torch.cat([mean[..., None], std[..., None], quantiles], dim=2).to(image.dtype)
+
+
+class GlobalTone(nn.Module):
+    """Per-image colour correction x' = A x + b: a two-layer MLP of ``hidden`` units from the
+    :func:`channel_statistics` of the input to the 3 x 3 matrix ``A - I`` and the offset ``b`` (in
+    [0, 1] image units), its last layer zero-initialised (A = I, b = 0). The translation's
+    statistics are left out: its tone is further from the clean photo's than the input's."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        last = nn.Linear(hidden, IMAGE_CHANNELS * IMAGE_CHANNELS + IMAGE_CHANNELS)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.mlp = nn.Sequential(nn.Linear(IMAGE_CHANNELS * TONE_STATISTICS, hidden), nn.ReLU(inplace=True),
+                                 nn.Linear(hidden, hidden), nn.ReLU(inplace=True), last)
+
+    def coefficients(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A: B x 3 x 3, b: B x 3) for ``image`` (B x 3 x H x W in [0, 1])."""
+        out = self.mlp(channel_statistics(image).flatten(1))
+        matrix = out[:, :IMAGE_CHANNELS * IMAGE_CHANNELS].view(-1, IMAGE_CHANNELS, IMAGE_CHANNELS)
+        return matrix + torch.eye(IMAGE_CHANNELS, device=image.device, dtype=image.dtype), out[:, -IMAGE_CHANNELS:]
+
+    @staticmethod
+    def apply(image: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        """A x + b per pixel (element-wise over rows, so it may run band by band)."""
+        return torch.einsum("bij,bjhw->bihw", matrix, image) + offset[..., None, None]
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.apply(image, *self.coefficients(image))
 
 
 class FusionHead(nn.Module):
     """``depth`` 3x3 convolutions (``width`` channels, ReLU; He-initialised) from (x, t, m) to the
-    residual ``r``, the last one zero-initialised. Images are B x 3 x H x W in [0, 1], the mask B x 1 x H x W."""
+    residual ``r``, the last one zero-initialised, after the :class:`GlobalTone` stage when
+    ``config.tone`` is above 0. Images are B x 3 x H x W in [0, 1], the mask B x 1 x H x W."""
 
     def __init__(self, config: FusionConfig) -> None:
         super().__init__()
+        self.tone = GlobalTone(config.tone) if config.tone else None
         layers: list[nn.Module] = [nn.Conv2d(INPUT_CHANNELS, config.width, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(config.depth - 2):
             layers += [nn.Conv2d(config.width, config.width, 3, padding=1), nn.ReLU(inplace=True)]
@@ -54,7 +112,12 @@ class FusionHead(nn.Module):
         """x + m * (t - x) + r, element-wise."""
         return image + mask * (translated - image) + residual
 
+    def toned(self, image: torch.Tensor) -> torch.Tensor:
+        """The input after the global tone stage (the input itself without one)."""
+        return image if self.tone is None else self.tone(image)
+
     def forward(self, image: torch.Tensor, translated: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        image = self.toned(image)
         mask = self.full_mask(image, mask)
         residual = self.body(torch.cat([image, translated, mask], dim=1))
         return self.combine(image, translated, mask, residual)

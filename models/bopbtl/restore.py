@@ -200,6 +200,7 @@ class PhotoRestorer:
         translated = translated.mul_(0.5).add_(0.5)
         if net.fusion is None:
             return crop_to(translated, size)
+        padded = net.fusion.toned(padded)
         full_mask = net.fusion.full_mask(padded, pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None)
         residual = runner.run(net.fusion.body, [padded, translated, full_mask])
         return crop_to(net.fusion.combine(padded, translated, full_mask, residual), size)

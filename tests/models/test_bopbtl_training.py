@@ -30,6 +30,7 @@ TINY = configs.BopbtlConfig(
                                   patch_res_blocks=1, attention_chunk_elements=256),
     detector=configs.DetectorConfig(base_channels=8, depth=2),
     discriminator=configs.DiscriminatorConfig(channels=8, layers=2, scales=2),
+    fusion=configs.FusionConfig(tone=8),
 )
 SIZE = 24
 
@@ -305,7 +306,7 @@ def test_each_mapping_and_fusion_loss_term_reaches_only_the_trained_network(term
     stage_name, trained = ("bopbtl-fusion", "fusion") if term == "l1_weight" else ("bopbtl-mapping", "mapping")
     if term != "latent_l1_weight":
         fusion = one_step("bopbtl-fusion", config, {term: 1.0})
-        assert reached(fusion.modules["fusion"])
+        assert reached(fusion.modules["fusion"].body) and reached(fusion.modules["fusion"].tone)
         assert not any(p.grad is not None for m in (fusion.vae_old, fusion.vae_clean, fusion.mapping) for p in m.parameters())
     if term != "l1_weight":
         stage = one_step(stage_name, config, {term: 1.0})

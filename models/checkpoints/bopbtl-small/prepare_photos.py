@@ -7,8 +7,11 @@ under WORK:
   (scikit-image / matplotlib wheels), the nature photos of ``mate-backgrounds``, the photographs
   (not the drawings) of ``plasma-workspace-wallpapers`` and ``lomiri-wallpapers-*``, and the animal,
   monument, fish, object and tool photos inside ``gcompris-qt-data``'s Qt resource bundles;
-- ``heldout-src/``: the held-out photos (``opencv-doc`` examples no stage trains on), unchanged;
-- ``photos.tsv`` and ``heldout.tsv``: name, origin and size of each photo (for the model cards).
+- ``heldout-src/``: the held-out colour photos (``opencv-doc`` examples no stage trains on), unchanged;
+- ``heldout-grey-src/``: the held-out grey photos: other ``opencv-doc`` examples, the grey ones
+  unchanged and the colour ones turned grey (BT.601 luma, as PNG), none of them in any other set;
+- ``photos.tsv``, ``heldout.tsv`` and ``heldout-grey.tsv``: name, origin and size of each photo (for
+  the model cards).
 A photo listed here but missing from the packages stops the script with its name.
 """
 
@@ -28,6 +31,8 @@ MATE_NATURE = "usr/share/backgrounds/mate/nature"
 OPENCV_DATA = "usr/share/doc/opencv-doc/examples/data"
 HELDOUT = ("aero1.jpg", "apple.jpg", "baboon.jpg", "building.jpg", "butterfly.jpg", "ela_original.jpg",
            "fruits.jpg", "home.jpg", "leuvenA.jpg", "messi5.jpg", "orange.jpg", "squirrel_cls.jpg")
+HELDOUT_GREY = ("basketball1.png", "box_in_scene.png", "left01.jpg", "right07.jpg", "aero3.jpg", "graf1.png",
+                "leuvenB.jpg", "stuff.jpg", "board.jpg", "rubberwhale1.png", "left.jpg", "pic1.png")
 PLASMA = "usr/share/wallpapers"
 PLASMA_PHOTOS = ("BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey",
                  "Kite", "OneStandsOut", "Path", "Volna", "summer_1am")
@@ -107,6 +112,13 @@ def main(deb_root: str, work: str) -> None:
         shutil.copyfile(source, out / "heldout-src" / filename)
         rows.append(f"{Path(filename).stem}\topencv-doc:/{OPENCV_DATA}/{filename}\t{size(read_rgb(source))}")
     (out / "heldout.tsv").write_text("\n".join(rows) + "\n")
+    rows = []
+    for filename in HELDOUT_GREY:
+        source = root / OPENCV_DATA / filename
+        grey = cv2.cvtColor(read_rgb(source), cv2.COLOR_RGB2GRAY)
+        write_image(out / "heldout-grey-src" / f"{Path(filename).stem}.png", grey)
+        rows.append(f"{Path(filename).stem}\topencv-doc:/{OPENCV_DATA}/{filename} (grey)\t{size(grey)}")
+    (out / "heldout-grey.tsv").write_text("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,50 +1,86 @@
 #!/bin/sh
-# Trains the shipped bopbtl small checkpoints on the CPU (a later issue retrains them on a GPU), runs
-# the held-out check and writes the model cards. Run from the repository root:
+# Trains the shipped bopbtl small checkpoints on the CPU, runs the held-out checks and writes the model
+# cards. Run from the repository root:
 #   sh models/checkpoints/bopbtl-small/train.sh            every stage
-#   sh models/checkpoints/bopbtl-small/train.sh mappings   only the three mappings, between the VAEs
-#                                                          and detector shipped here (when only the
-#                                                          mapping's config or recipe changed)
+#   sh models/checkpoints/bopbtl-small/train.sh mappings   the three mappings and their fusion heads, between
+#                                                          the VAEs and detector shipped here
+#   sh models/checkpoints/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
+#                                                          detector and mappings shipped here
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
-# opencv-doc example photos for the held-out check (downloaded and unpacked under /tmp, never
-# committed); real domain for VAE1: /work/shared/real-old (read at run time).
-# Each stage runs on one thread; independent stages run side by side. An interrupted stage
-# continues exactly where it stopped with the same command plus --resume.
+# opencv-doc example photos for the held-out checks, colour and grey (downloaded and unpacked under /tmp,
+# never committed); real domain for VAE1: /work/shared/real-old (read at run time).
+# Each stage runs on one thread; independent stages run side by side. Interrupted at any time, the
+# script resumes when run again with the same MODE: a stage with a checkpoint in $WORK continues from it
+# (`oldphoto train ... --resume`, the same weights as an uninterrupted run); delete $WORK to start over.
 set -eu
 MODE=${1:-all}
-case "$MODE" in all|mappings) ;; *) echo "usage: train.sh [all|mappings]" >&2; exit 2 ;; esac
+case "$MODE" in all|mappings|fusion) ;; *) echo "usage: train.sh [all|mappings|fusion]" >&2; exit 2 ;; esac
 HERE=models/checkpoints/bopbtl-small
 WORK=/tmp/bopbtl-small-train
 OLDPHOTO=.venv/bin/oldphoto
+MODELS="bopbtl bopbtl-pnl bopbtl-local"
 export OMP_NUM_THREADS=1
 mkdir -p "$WORK/deb"
 (cd "$WORK/deb" && apt-get download mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \
   lomiri-wallpapers-20.04 gcompris-qt-data opencv-doc && for deb in *.deb; do dpkg -x "$deb" root; done)
 .venv/bin/python "$HERE/prepare_photos.py" "$WORK/deb/root" "$WORK"
-train() {  # STAGE RUN: one training run with its config file, logging to $WORK/RUN.out
-  $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 \
-    > "$WORK/$2.out" 2>&1
+train() {  # STAGE RUN: one training run with its config file (resumed from its checkpoint), logging to $WORK/RUN.out
+  resume=""
+  [ -f "$WORK/$2/checkpoint.pt" ] && resume=--resume
+  echo "$OLDPHOTO train $1 --source $WORK/photos --config $HERE/$2.yaml --out $WORK/$2 --device cpu --seed 0" > "$WORK/$2.cmd"
+  $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 $resume \
+    >> "$WORK/$2.out" 2>&1
+}
+snapshots() {  # RUN: keep a copy of each checkpoint the run writes (fusion_curve.py reads them)
+  while [ ! -f "$WORK/$1/weights.pt" ]; do
+    if [ -f "$WORK/$1/checkpoint.pt" ]; then
+      snap="$WORK/$1/ckpt-$(stat -c %Y "$WORK/$1/checkpoint.pt").pt"
+      [ -f "$snap" ] || cp "$WORK/$1/checkpoint.pt" "$snap"
+    fi
+    sleep 5
+  done
+}
+ship() {  # RUN...: copy changed exports into the repository
+  for run in "$@"; do cmp -s "$WORK/$run/weights.pt" "$HERE/$run.pt" || cp "$WORK/$run/weights.pt" "$HERE/$run.pt"; done
+}
+keep() {  # RUN...: use the shipped exports instead of training them (no log tells write_cards.py they were not rerun)
+  for run in "$@"; do rm -rf "$WORK/$run" && mkdir -p "$WORK/$run" && cp "$HERE/$run.pt" "$WORK/$run/weights.pt"; done
 }
 SHARED="vae-old vae-clean detector"
+MAPPING_RUNS="mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local"
+FUSION_RUNS="fusion-bopbtl fusion-bopbtl-pnl fusion-bopbtl-local"
 if [ "$MODE" = all ]; then
   (train bopbtl-vae-clean vae-clean && train bopbtl-detector detector) & clean=$!
   train bopbtl-vae-old vae-old
   wait $clean
-else  # the mapping configs read the VAEs from $WORK; no log there tells write_cards.py they were not rerun
-  for run in $SHARED; do
-    rm -rf "$WORK/$run" && mkdir -p "$WORK/$run" && cp "$HERE/$run.pt" "$WORK/$run/weights.pt"
-  done
+else
+  keep $SHARED
 fi
-train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
-train bopbtl-mapping mapping-bopbtl-local & wait
-for run in $SHARED mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local; do
-  cmp -s "$WORK/$run/weights.pt" "$HERE/$run.pt" || cp "$WORK/$run/weights.pt" "$HERE/$run.pt"
+if [ "$MODE" = fusion ]; then
+  keep $MAPPING_RUNS
+else
+  train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
+  train bopbtl-mapping mapping-bopbtl-local & wait
+fi
+for model in $MODELS; do snapshots "fusion-$model" & train bopbtl-fusion "fusion-$model" & done
+wait
+ship $SHARED $MAPPING_RUNS $FUSION_RUNS
+$OLDPHOTO weights fetch  # LPIPS backbone for the held-out tables (no network needed once cached)
+echo '{"type": "Pipeline", "name": "identity", "transforms": []}' > "$WORK/identity.json"
+for set in heldout heldout-grey; do
+  rm -rf "$WORK/$set" "$WORK/$set-clean"
+  $OLDPHOTO synthesize --source folder --root "$WORK/$set-src" --out "$WORK/$set" --preset bopbtl-paper \
+    --crop 256 --per-image 2 --seed 0 --no-progress
+  $OLDPHOTO synthesize --source folder --root "$WORK/$set-src" --out "$WORK/$set-clean" --config "$WORK/identity.json" \
+    --crop 256 --per-image 2 --seed 0 --no-progress
 done
-$OLDPHOTO weights fetch  # LPIPS backbone for the held-out table (no network needed once cached)
-$OLDPHOTO synthesize --source folder --root "$WORK/heldout-src" --out "$WORK/heldout" --preset bopbtl-paper \
-  --crop 256 --per-image 2 --seed 0 --no-progress
-$OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/heldout" \
-  --metrics psnr,ssim,lpips --out "$WORK/heldout-run" --device cpu --no-progress
+for set in heldout heldout-grey heldout-clean heldout-grey-clean; do
+  rm -rf "$WORK/$set-run"
+  $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/$set" \
+    --metrics psnr,ssim,lpips --out "$WORK/$set-run" --device cpu --no-progress &
+done
+for model in $MODELS; do .venv/bin/python "$HERE/fusion_curve.py" "$WORK" "$model" > "$WORK/curve-$model.out" & done
+wait
 .venv/bin/python "$HERE/write_cards.py" "$WORK" "$(date -u +%Y-%m-%d)" \
   "$(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"

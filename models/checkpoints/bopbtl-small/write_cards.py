@@ -1,9 +1,10 @@
 """Model cards of the shipped bopbtl-small checkpoints (run by train.sh after training).
 
 Usage: python write_cards.py WORK DATE HARDWARE
-WORK: train.sh's work folder: ``photos.tsv``, ``heldout.tsv``, one run folder per stage (each with
-``weights.pt`` and ``log.jsonl``), the held-out dataset ``heldout/`` and its ``oldphoto benchmark``
-run ``heldout-run/``. Every figure in a card is read from those files or measured here (the
+WORK: train.sh's work folder: ``photos.tsv``, ``heldout.tsv``, ``heldout-grey.tsv``, one run folder
+per stage (each with ``weights.pt`` and ``log.jsonl``; a fusion run also ``curve.tsv``), the held-out
+datasets (``heldout/``, ``heldout-grey/`` and their undegraded twins ``*-clean/``) and their
+``oldphoto benchmark`` runs ``<set>-run/``. Every figure in a card is read from those files or measured here (the
 detector's precision and recall on the held-out masks, with the shipped files beside this script);
 the cards are written beside this script as ``MODEL_CARD-<model>.md``.
 """
@@ -32,6 +33,9 @@ MAPPINGS = {"bopbtl": "multi-scale patch attention (TPAMI)", "bopbtl-pnl": "part
 SHARED = {"vae-old": ("bopbtl-vae-old", "VAE1, old photos (shared by all three models)"),
           "vae-clean": ("bopbtl-vae-clean", "VAE2, clean photos (shared)"),
           "detector": ("bopbtl-detector", "Scratch detector (shared)")}
+HELDOUT_SETS = {"heldout": "colour photos, `bopbtl-paper`", "heldout-grey": "grey photos, `bopbtl-paper`",
+                "heldout-clean": "colour photos, undegraded (an empty pipeline)",
+                "heldout-grey-clean": "grey photos, undegraded (an empty pipeline)"}
 HELDOUT_MODELS = ("input", "classical", "sequential", "pix2pix", "bopbtl", "bopbtl-pnl", "bopbtl-local")
 HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
@@ -57,7 +61,10 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
         f"{cfg['per_image']} samples per photo, lr {cfg['lr']}, seed {meta['seed']}); {timing}",
         f"- loss weights: L1 {cfg['l1_weight']}, KL {cfg['kl_weight']}, GAN {cfg['gan_weight']}, feature matching "
         f"{cfg['feature_matching_weight']}, VGG {cfg['perceptual_weight']}, latent GAN {cfg['latent_gan_weight']}, "
-        f"latent L1 {cfg['latent_l1_weight']}" if stage != "bopbtl-detector"
+        f"latent L1 {cfg['latent_l1_weight']}"
+        + (f"; identity pairs {cfg['identity_fraction']:.0%} of the items" if stage == "bopbtl-fusion" else "")
+        + (f"; {cfg['grey_fraction']:.0%} of the photos turned grey before degrading" if cfg.get("grey_fraction") else "")
+        if stage != "bopbtl-detector"
         else f"- losses: focal (gamma {cfg['focal_gamma']}) + Dice x{cfg['dice_weight']}",
         f"- final losses (mean of the last {cfg['log_every']} steps): {losses}",
         f"- {count:,} weights, float16, {shipped.stat().st_size / 1e6:.2f} MB; device `{meta['device']}`", ""])
@@ -79,17 +86,21 @@ def origin_counts(tsv: Path) -> str:
 
 
 def heldout_table(run: Path) -> list[str]:
-    """Mean (std) of each metric per model from the held-out run's summary.csv."""
+    """Mean (std) of each metric per model from the held-out run's summary.csv, and each model's
+    restoration time (s/MP, models.csv: all models timed in the same run, one CPU thread)."""
     with open(run / "summary.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["metric"] in HELDOUT_METRICS]
+    with open(run / "models.csv", newline="") as f:
+        speed = {r["model"]: float(r["seconds_per_mp"]) for r in csv.DictReader(f)}
     cell = {(r["model"], r["metric"]): f"{float(r['mean']):.3f} ({float(r['std']):.3f})" for r in rows}
     count = next(r["n"] for r in rows)
     lines = [f"| model ({count} crops) | " + " | ".join(f"{m} ({'higher' if m != 'lpips' else 'lower'} is better)"
-                                                      for m in HELDOUT_METRICS) + " |",
-             "|---|" + "---|" * len(HELDOUT_METRICS)]
+                                                      for m in HELDOUT_METRICS) + " | s/MP |",
+             "|---|" + "---|" * (len(HELDOUT_METRICS) + 1)]
     for model in HELDOUT_MODELS:
         if (model, "psnr") in cell:
-            lines.append(f"| `{model}` | " + " | ".join(cell[(model, m)] for m in HELDOUT_METRICS) + " |")
+            lines.append(f"| `{model}` | " + " | ".join(cell[(model, m)] for m in HELDOUT_METRICS)
+                         + f" | {speed[model]:.3g} |")
     return lines
 
 
@@ -125,37 +136,59 @@ def center_crop(image: np.ndarray, size: int) -> np.ndarray:
     return image[top:top + size, left:left + size]
 
 
-def vae_check(work: Path) -> list[str]:
-    """VAE2's reconstruction PSNR and mean shift (reconstruction minus photo, grey levels) on the
-    centre 256 px crops of the training photos and of the held-out clean crops."""
-    vae = models.create("bopbtl", config="small", device="cpu").net.vae_clean
+def error_figures(restored: torch.Tensor, clean: torch.Tensor) -> tuple[float, float, np.ndarray]:
+    """PSNR (dB), PSNR after 4x area down-sampling of both (tone and geometry without fine detail)
+    and the mean shift per channel (restored minus clean, grey levels)."""
+    error = restored.clamp(0, 1) - clean
+    coarse = torch.nn.functional.avg_pool2d(restored.clamp(0, 1), 4) - torch.nn.functional.avg_pool2d(clean, 4)
+    return (-10 * np.log10(max(error.pow(2).mean().item(), 1e-10)), -10 * np.log10(max(coarse.pow(2).mean().item(), 1e-10)),
+            error.mean((0, 2, 3)).numpy() * 255)
+
+
+def cause_check(work: Path) -> list[str]:
+    """Each part of the shipped bopbtl chain on undegraded crops, one at a time: VAE1 and VAE2 alone
+    (encode, decode), the translation (VAE1 encoder, mapping, VAE2 decoder) and the whole restorer
+    with its fusion head, on the training photos' and the held-out crops' centres."""
+    net = models.create("bopbtl", config="small", device="cpu").net.eval()
+    parts = {"VAE1 alone": lambda x: net.vae_old.decode(net.vae_old.encode(x)[0]),
+             "VAE2 alone": lambda x: net.vae_clean.decode(net.vae_clean.encode(x)[0]),
+             "translation, no fusion": lambda x: net.translate(x, None), "restorer (with fusion)": lambda x: net(x)}
     sets = {"training photos": sorted((work / "photos").glob("*.png")),
-            "held-out clean crops": sorted((work / "heldout" / "clean").glob("*.png"))}
-    lines = ["| photos | n | PSNR dB | mean shift R, G, B |", "|---|---|---|---|"]
-    for name, paths in sets.items():
-        psnrs, shifts = [], []
-        for path in paths:
-            image = read_rgb(path)
-            if min(image.shape[:2]) < 256:
-                continue
-            clean = image_to_tensor(center_crop(image, 256), torch.device("cpu"))
-            with torch.inference_mode():
-                error = vae.decode(vae.encode(clean)[0]) - clean
-            psnrs.append(-10 * np.log10(error.pow(2).mean().item()))
-            shifts.append(error.mean((0, 2, 3)).numpy() * 255)
-        shift = ", ".join(f"{v:+.1f}" for v in np.mean(shifts, 0))
-        lines.append(f"| {name} | {len(psnrs)} | {np.mean(psnrs):.2f} | {shift} |")
+            "held-out colour": sorted((work / "heldout-clean" / "clean").glob("*.png")),
+            "held-out grey": sorted((work / "heldout-grey-clean" / "clean").glob("*.png"))}
+    lines = ["| part | photos | n | PSNR dB | PSNR at 1/4 size dB | mean shift R, G, B |", "|---|---|---|---|---|---|"]
+    for part, run in parts.items():
+        for name, paths in sets.items():
+            figures = []
+            for path in paths:
+                image = read_rgb(path)
+                if min(image.shape[:2]) < 256:
+                    continue
+                clean = image_to_tensor(center_crop(image, 256), torch.device("cpu"))
+                with torch.inference_mode():
+                    figures.append(error_figures(run(clean), clean))
+            fine, coarse = np.mean([f[0] for f in figures]), np.mean([f[1] for f in figures])
+            shift = ", ".join(f"{v:+.1f}" for v in np.mean([f[2] for f in figures], 0))
+            lines.append(f"| {part} | {name} | {len(figures)} | {fine:.2f} | {coarse:.2f} | {shift} |")
     return lines
+
+
+def curve_table(work: Path, model: str) -> list[str]:
+    """The fusion run's held-out PSNR at each checkpoint against its CPU hours (fusion_curve.py)."""
+    rows = photo_rows(work / f"fusion-{model}" / "curve.tsv")
+    head = ["step", "CPU hours", "colour", "grey", "colour undegraded", "grey undegraded"]
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows[1:])]
 
 
 def rerun_note(work: Path) -> list[str]:
     """A paragraph saying which stages this run did not retrain (``train.sh mappings``), if any."""
-    kept = [f"`{run}.pt`" for run in SHARED if not (work / run / "log.jsonl").is_file()]
+    runs = [*SHARED, *(f"mapping-{model}" for model in MAPPINGS)]
+    kept = [f"`{run}.pt`" for run in runs if not (work / run / "log.jsonl").is_file()]
     if not kept:
         return []
-    return [f"This run (`train.sh mappings`) retrained only the three mappings, between the exports "
-            f"{', '.join(kept)} of the earlier full run, which are unchanged; their sections give the steps and "
-            "final losses recorded in the exports.", ""]
+    return [f"This run (`train.sh mappings` or `train.sh fusion`) did not retrain {', '.join(kept)}: they are the "
+            "exports of an earlier run, unchanged; their sections give the steps and final losses recorded in the "
+            "exports.", ""]
 
 
 def card(model: str, what: str, sections: list[str], work: Path, checks: list[str], date: str, hardware: str) -> str:
@@ -168,17 +201,24 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
         "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
         "trains VAE2 and then the detector beside VAE1, the three mappings side by side once both VAEs are "
-        "done, copies the exports here, runs the held-out check and writes these cards with `write_cards.py`. "
+        "done, then the three fusion heads side by side on top of them, copies the exports here, runs the held-out "
+        "checks and writes these cards with `write_cards.py`. "
         "Deviations from the paper's "
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
         "forward/backward dominated a CPU step) and, because the VGG term is missing, KL x0.1 in the VAEs "
         "(paper x1: without the perceptual term it held the latent's signal below its unit training noise, "
         "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps), and the mappings at lr 5e-5 (paper 2e-4, "
         "at which the patch-attention mapping did not learn: latent L1 about 0.96 over its first 600 steps; README, "
-        "\"Checkpoints\"); other loss weights as the paper. "
+        "\"Checkpoints\"); other loss weights as the paper. The fusion heads (our addition, README, \"Identity "
+        "safety\") train with image L1 only on 96 px crops, a quarter of the items identity pairs and 30% of the "
+        "photos turned grey before degrading (old prints are mostly black and white; the preset greys only 10%, "
+        "after degrading). "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; README, \"Normalisation\"), "
-        "and with residual patch fusion in the patch attention (README, \"Patch fusion\").", "",
+        "with residual patch fusion in the patch attention (README, \"Patch fusion\"), and with the identity-safe "
+        "fusion head after the VAE2 decoder: out = x' + m (t - x') + r(x', t, m), r a zero-started 8-layer convnet "
+        "at full resolution and x' = A x + b the input after the global tone stage (a colour matrix and offset "
+        "per image, predicted from whole-image statistics, zero-started).", "",
         *rerun_note(work),
         "## Data", "",
         f"- clean photos ({len(photo_rows(work / 'photos.tsv'))}: {origin_counts(work / 'photos.tsv')}): "
@@ -193,23 +233,30 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "- masks: the pixel-exact defect masks of the `bopbtl-paper` preset (scratches, holes).", "",
         "## Files and stages", "", *sections,
         "## Held-out check", "",
-        "Photos no stage saw: two 256 px `bopbtl-paper` crops (seed 0) of each of these Debian `opencv-doc` "
-        "4.6.0 example photos (`oldphoto synthesize --source folder --per-image 2`):",
-        *photo_list(work / "heldout.tsv"), "", *checks, ""])
+        "Photos no stage saw: two 256 px crops (seed 0) of each of these Debian `opencv-doc` 4.6.0 example "
+        "photos (`oldphoto synthesize --source folder --per-image 2`), degraded by `bopbtl-paper` and, as a "
+        "second set of the same crops, not at all (an empty pipeline). Colour:",
+        *photo_list(work / "heldout.tsv"), "", "Grey (grey photos as they are, colour ones turned grey):",
+        *photo_list(work / "heldout-grey.tsv"), "", *checks, ""])
 
 
 def main(work: str, date: str, hardware: str) -> None:
     work_dir = Path(work)
     shared = [stage_section(work_dir, run, stage, title) for run, (stage, title) in SHARED.items()]
     restoration = ["`oldphoto benchmark --metrics psnr,ssim,lpips` with the ground-truth masks given to the "
-                   "models (as in the builtin leaderboard); mean (std) over the crops:", "",
-                   *heldout_table(work_dir / "heldout-run")]
-    restoration += ["", "VAE2 alone (encode, decode) on photos it was and was not trained on, centre 256 px crops "
-                    "(a gap between the rows, and a mean shift on the held-out row, show VAE2 remembering its "
-                    "training photos and their colours instead of generalising):", "", *vae_check(work_dir)]
+                   "models (as in the builtin leaderboard); mean (std) over the crops (an undegraded crop the "
+                   "input matches exactly has an infinite PSNR)."]
+    for name, what in HELDOUT_SETS.items():
+        restoration += ["", f"{what}:", "", *heldout_table(work_dir / f"{name}-run")]
+    restoration += ["", "Where the chain loses a photo, part by part, on undegraded centre 256 px crops (the PSNR at "
+                    "1/4 size leaves fine detail out, so a low figure there is a tone or geometry error, a low "
+                    "full-size figure beside a high 1/4-size one is lost detail):", "", *cause_check(work_dir)]
     for model, what in MAPPINGS.items():
         mapping = stage_section(work_dir, f"mapping-{model}", "bopbtl-mapping", f"Mapping, {what}")
-        text = card(model, what, [mapping, *shared], work_dir, restoration, date, hardware)
+        fusion = stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head")
+        curve = ["", "Quality per CPU hour of the fusion run (mean PSNR in dB of the held-out crops restored by "
+                 "each checkpoint, `fusion_curve.py`):", "", *curve_table(work_dir, model)]
+        text = card(model, what, [mapping, fusion, *shared], work_dir, restoration + curve, date, hardware)
         (HERE / f"MODEL_CARD-{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "
                  "`defects` masks, pixels summed over all crops:", "", *detector_check(work_dir / "heldout")]

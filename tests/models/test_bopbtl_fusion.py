@@ -1,0 +1,99 @@
+"""Parts of the bopbtl fusion head: whole-image statistics, the global tone stage, and the
+head's band-by-band execution in restoration."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from oldphoto import models
+from oldphoto.models.bopbtl import configs
+from oldphoto.models.bopbtl.fusion import TONE_QUANTILES, FusionHead, GlobalTone, channel_statistics
+from oldphoto.models.bopbtl.restore import PhotoRestorer, Plan
+
+
+
+def randomise_zero_parameters(module: torch.nn.Module) -> None:
+    """Give the zero-started last layers random values, so every path of ``module`` counts."""
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            if not parameter.abs().sum():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+
+
+class TestChannelStatistics:
+    def test_mean_std_and_quantiles_match_torch(self):
+        image = torch.rand(2, 3, 40, 30, generator=torch.Generator().manual_seed(0)) ** 2
+        stats = channel_statistics(image)
+        assert stats.shape == (2, 3, len(TONE_QUANTILES) + 2)
+        flat = image.flatten(2)
+        torch.testing.assert_close(stats[..., 0], flat.mean(2))
+        torch.testing.assert_close(stats[..., 1], flat.std(2, correction=0))
+        reference = torch.quantile(flat, torch.tensor(TONE_QUANTILES), dim=2).permute(1, 2, 0)
+        assert (stats[..., 2:] - reference).abs().max() <= 1.5 / 255  # histogram of 256 bins
+
+    def test_pieces_give_the_same_statistics_and_no_gradient(self):
+        image = torch.rand(1, 3, 33, 17, requires_grad=True)
+        whole = channel_statistics(image)
+        assert torch.equal(whole, channel_statistics(image, chunk=10))
+        assert not whole.requires_grad
+
+    def test_a_constant_image_has_its_value_at_every_quantile(self):
+        stats = channel_statistics(torch.full((1, 3, 8, 8), 0.4))
+        assert torch.allclose(stats[..., 2:], torch.full_like(stats[..., 2:], round(0.4 * 255) / 255))
+        assert torch.allclose(stats[..., 1], torch.zeros(1, 3), atol=1e-6)
+
+
+class TestGlobalTone:
+    def test_starts_as_the_identity(self):
+        image = torch.rand(2, 3, 16, 12)
+        assert torch.equal(GlobalTone(16)(image), image)
+
+    def test_learns_to_undo_a_per_image_colour_cast(self):
+        generator = torch.Generator().manual_seed(0)
+        tone = GlobalTone(32)
+        optimizer = torch.optim.Adam(tone.parameters(), lr=3e-3)
+        errors = []
+        for _ in range(300):
+            clean = torch.rand(16, 3, 12, 12, generator=generator)
+            gain = 0.6 + 0.4 * torch.rand(16, 3, 1, 1, generator=generator)
+            offset = 0.3 * torch.rand(16, 3, 1, 1, generator=generator)
+            cast = clean * gain + offset
+            loss = (tone(cast) - clean).abs().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            errors.append(loss.item())
+        assert np.mean(errors[-20:]) < 0.5 * np.mean(errors[:5])  # without the stage it stays at ~0.10
+
+
+class TestFusionConfig:
+    def test_the_head_with_a_tone_stage_starts_as_the_identity_outside_defects(self):
+        head = FusionHead(configs.FusionConfig(tone=8))
+        image, translated = torch.rand(1, 3, 16, 20), torch.rand(1, 3, 16, 20)
+        assert torch.equal(head(image, translated), image)
+
+    def test_the_tone_width_is_validated_and_old_exports_read_without_a_tone_stage(self):
+        with pytest.raises(ValueError, match="tone width -1"):
+            configs.BopbtlConfig(fusion=configs.FusionConfig(tone=-1))
+        stored = configs.SMALL.to_dict()
+        stored["fusion"] = {"mode": "residual", "width": 32, "depth": 8}  # written before the tone stage
+        assert configs.BopbtlConfig.from_dict(stored).fusion.tone == 0
+
+
+def test_streamed_restoration_with_the_tone_stage_equals_whole():
+    config = dataclasses.replace(configs.SMALL, fusion=configs.FusionConfig(tone=16))
+    restorer = models.create("bopbtl", config=config, pretrained=False, device="cpu")
+    randomise_zero_parameters(restorer.net.fusion)
+    photo = PhotoRestorer(restorer)
+    image = np.random.default_rng(1).integers(0, 256, (45, 70, 3), dtype=np.uint8)
+    mask = np.zeros(image.shape[:2], bool)
+    mask[20:24, 5:60] = True
+    whole = photo.restore(image, mask, Plan(False, None, 1 << 20)).astype(int)
+    streamed = photo.restore(image, mask, Plan(True, None, 20_000))
+    assert np.abs(whole - streamed).max() <= 1
+    assert np.abs(whole - image).mean() > 1  # the randomised head changes the photo: the test sees it
