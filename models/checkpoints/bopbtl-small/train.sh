@@ -83,4 +83,4 @@ done
 for model in $MODELS; do .venv/bin/python "$HERE/fusion_curve.py" "$WORK" "$model" > "$WORK/curve-$model.out" & done
 wait
 .venv/bin/python "$HERE/write_cards.py" "$WORK" "$(date -u +%Y-%m-%d)" \
-  "$(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+  "$(nproc --all) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"

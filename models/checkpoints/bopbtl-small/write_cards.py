@@ -195,7 +195,8 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
     return "\n".join([
         f"# Model card: `{model}` small ({what})", "",
         f"**Trained on a CPU.** No GPU was lent to this work: every stage ran on {hardware}, one thread per "
-        f"stage, on {date}. The weights are far from the paper's 200 epochs on 256 px crops; a later issue "
+        f"stage, on {date}{' (the stages this run kept: earlier, see below)' if rerun_note(work) else ''}. "
+        "The weights are far from the paper's 200 epochs on 256 px crops; a later issue "
         "retrains them on a GPU. Do not quote their quality as the method's.", "",
         "## How it was made", "",
         f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
