@@ -74,7 +74,7 @@ class GlobalTone(nn.Module):
 
     @staticmethod
     def apply(image: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-        """A x + b per pixel (element-wise over rows, so it may run band by band)."""
+        """A x + b per pixel, one element-wise pass over the image."""
         return torch.einsum("bij,bjhw->bihw", matrix, image) + offset[..., None, None]
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
