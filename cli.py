@@ -195,6 +195,27 @@ def _resume_arguments(out: Path, given: dict) -> dict:
     return merged
 
 
+def _engine_options(command):
+    """--engine and --scheduler (synthesize and benchmark)."""
+    command = click.option("--scheduler", default=None, metavar="ADDRESS",
+                           help="Dask scheduler address (tcp://HOST:8786); default: a local cluster of --workers.")(command)
+    return click.option("--engine", default="pool", show_default=True, type=click.Choice(["pool", "dask"]),
+                        help="pool: local processes; dask: a Dask cluster (pip install 'oldphoto[dask]').")(command)
+
+
+def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:
+    """Usage errors of --engine/--scheduler/--workers, and a missing Dask, before any work."""
+    from oldphoto.datasets.engines import EngineError, check_engine
+
+    if scheduler is not None and workers > 1:
+        raise click.UsageError("--workers does not apply with --scheduler: the cluster's workers are started "
+                               "with `dask worker ADDRESS --nthreads 1`")
+    try:
+        check_engine(engine, scheduler)
+    except EngineError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @main.command("synthesize")
 @click.option("--source", "kind", default=None, help="builtin, folder, voc, div2k, ffhq or real.")
 @click.option("--root", default=None, type=click.Path(file_okay=False), help="Source folder (all but builtin).")
@@ -209,20 +230,25 @@ def _resume_arguments(out: Path, given: dict) -> dict:
 @click.option("--min-side", "min_side", default=None, type=click.IntRange(min=0), help="Skip photos with a side under this [default: --crop].")
 @click.option("--max-pixels", "max_pixels", default=None, type=click.IntRange(min=1), help="Decompression-bomb limit, width*height [default: 2**27].")
 @click.option("--png-stored", "png_stored", flag_value=True, default=None, help="Uncompressed PNGs: ~10x faster encoding, ~1.5x larger.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Processes (output does not depend on it).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes, or local Dask workers (output does not depend on it).")
+@_engine_options
 @click.option("--resume", is_flag=True, help="Continue the dataset in --out with its stored arguments.")
 @click.option("--force", is_flag=True, help="Replace a different dataset (or other files' outputs) in --out.")
 @click.option("--download", is_flag=True, help="voc/div2k: fetch the official archives into --root first.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def synthesize_cmd(kind, root, split, out_dir, preset, config, seed, crop, per_image, limit, min_side, max_pixels,
-                   png_stored, workers, resume, force, download, no_progress) -> None:
-    """Write a paired dataset: clean/, degraded/, masks/ PNGs, manifest.csv, skipped.csv, dataset.json."""
+                   png_stored, workers, engine, scheduler, resume, force, download, no_progress) -> None:
+    """Write a paired dataset: clean/, degraded/, masks/ PNGs, manifest.csv, skipped.csv, dataset.json.
+    With --engine dask the samples run on a Dask cluster (docs/cluster.md); the bytes are the same."""
     from oldphoto import degrade
     from oldphoto.datasets.download import DownloadError, ensure_downloaded
     from oldphoto.datasets.imageio import DEFAULT_MAX_PIXELS
     from oldphoto.datasets.sources import SourceError, make_source
+    from oldphoto.datasets.engines import EngineError
     from oldphoto.datasets.synthesize import DatasetExistsError, synthesize
 
+    _check_engine(engine, scheduler, workers)
     args = dict(kind=kind, root=root, split=split, preset=preset, config=config, seed=seed, crop=crop,
                 per_image=per_image, limit=limit, min_side=min_side, max_pixels=max_pixels, png_stored=png_stored)
     if resume:
@@ -244,8 +270,8 @@ def synthesize_cmd(kind, root, split, out_dir, preset, config, seed, crop, per_i
             seed=0 if args["seed"] is None else args["seed"], crop=256 if args["crop"] is None else args["crop"],
             per_image=args["per_image"] or 1, limit=args["limit"], min_side=args["min_side"],
             workers=workers, force=force, max_pixels=args["max_pixels"] or DEFAULT_MAX_PIXELS,
-            png_stored=bool(args["png_stored"]), progress=not no_progress)
-    except (SourceError, DatasetExistsError, DownloadError, ValueError) as exc:
+            png_stored=bool(args["png_stored"]), progress=not no_progress, engine=engine, scheduler=scheduler)
+    except (SourceError, DatasetExistsError, DownloadError, EngineError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
@@ -260,7 +286,8 @@ def synthesize_cmd(kind, root, split, out_dir, preset, config, seed, crop, per_i
 @click.option("--per-image", "per_image", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--preset", default="bopbtl-code", show_default=True)
 def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
-    """Samples/s of `oldphoto synthesize` on the builtin photos with 1 and N workers, and phase shares."""
+    """Samples/s of `oldphoto synthesize` on the builtin photos with 1 and N workers (process pool, and Dask
+    when installed), as ratios against 1 process, and phase shares."""
     from oldphoto.benchmark.speed.synthesize import bench_synthesize
 
     for line in bench_synthesize(workers=workers, crop=crop, per_image=per_image, preset=preset):
@@ -290,16 +317,24 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
               help="Bootstrap resamples of per-image means.")
 @click.option("--set-resamples", "set_resamples", default=200, show_default=True, type=click.IntRange(min=2),
               help="Bootstrap resamples of set-level metrics (each recomputes the distance).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Local Dask workers (--engine dask without --scheduler).")
+@_engine_options
 def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, mask, limit, overrides, no_progress,
-                  faces, reference_spec, resamples, set_resamples) -> None:
+                  faces, reference_spec, resamples, set_resamples, workers, engine, scheduler) -> None:
     """Run models over a synthesized dataset (and real photos); write per-image rows, summary.csv
     (with 95% bootstrap intervals), differences.csv (paired against --reference), models.csv,
     environment.json, restored images and report.html into --out. Exit 1 if a model failed.
-    With --models all, models whose weights are not shipped are skipped (listed with the reason)."""
+    With --models all, models whose weights are not shipped are skipped (listed with the reason).
+    With --engine dask, samples x models run on a Dask cluster (docs/cluster.md); set-level metrics
+    are computed here."""
     from oldphoto.benchmark.intervals import Bootstrap
     from oldphoto.benchmark.report import write_report
     from oldphoto.benchmark.runner import BenchmarkError, iter_run_lines, parse_model_names, parse_overrides, run_benchmark
 
+    if engine == "pool" and workers > 1:
+        raise click.UsageError("--workers applies to --engine dask only (the default engine runs in this process)")
+    _check_engine(engine, scheduler, workers)
     try:
         names = parse_model_names(model_spec)
         result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
@@ -307,7 +342,8 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
                                progress=not no_progress, log=lambda line: click.echo(line, err=True),
                                skip_missing_weights=model_spec.strip() == "all", faces=faces,
                                references=tuple(r.strip() for r in reference_spec.split(",") if r.strip()),
-                               bootstrap=Bootstrap(resamples=resamples, set_resamples=set_resamples))
+                               bootstrap=Bootstrap(resamples=resamples, set_resamples=set_resamples),
+                               engine=engine, workers=workers, scheduler=scheduler)
     except BenchmarkError as exc:
         raise click.ClickException(str(exc)) from None
     for line in iter_run_lines(result):

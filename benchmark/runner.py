@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from oldphoto import __version__
+from oldphoto.datasets.engines import EngineError, Job, check_engine, open_engine
 from oldphoto.datasets.imageio import ImageReadError, WriteError, read_journal, read_rgb, write_image
 from oldphoto.degrade.validate import MIN_SIDE
 
@@ -450,6 +451,24 @@ def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:
     return pid, text
 
 
+def _restore_tasks(out: Path, model_name: str, bench: BenchData, identity: dict, mask: str, per_image: dict,
+                   rows: dict) -> list[RestoreTask]:
+    """The samples of ``bench`` with work left for ``model_name``, in sample order: those without a
+    kept row (same identity, image on disk) to restore, those whose kept row lacks metrics to score."""
+    tasks = []
+    for sample in bench.samples:
+        path = restored_path(out, model_name, sample.id, bench.real)
+        row = rows.get((model_name, bench.name, sample.id))
+        if row is not None and all(row.get(k) == v for k, v in identity.items()) and path.is_file():
+            missing = tuple(n for n in per_image if n not in row or math.isnan(row[n]))
+            if missing:
+                tasks.append(RestoreTask(sample, path, {}, mask, row, missing))
+        else:
+            base = {"model": model_name, "dataset": bench.name, "sample": sample.id, **identity}
+            tasks.append(RestoreTask(sample, path, base, mask))
+    return tasks
+
+
 def _mask_for(sample: BenchSample, mode: str, restorer, image: np.ndarray) -> np.ndarray | None:
     if mode == "none":
         return None
@@ -458,12 +477,130 @@ def _mask_for(sample: BenchSample, mode: str, restorer, image: np.ndarray) -> np
     return read_mask(sample)
 
 
+# --- one sample of one model: restore (or reuse) and score; runs here or on a Dask worker -------------
+
+@dataclass(frozen=True)
+class RestoreTask:
+    """One (model, dataset, sample) to do: restore it (``kept`` None) or complete the ``kept`` row,
+    whose restored image exists, with the ``missing`` metrics."""
+
+    sample: BenchSample
+    path: Path
+    base: dict
+    mask: str
+    kept: dict | None = None
+    missing: tuple[str, ...] = ()
+
+
+@dataclass
+class RestoreOutcome:
+    """A finished row, the metric errors to record (name, exception) and, for a failed sample, the error."""
+
+    sample: BenchSample
+    row: dict | None = None
+    ran: bool = False
+    metric_errors: list = field(default_factory=list)
+    error: Exception | None = None
+    peak_mib: float | None = None
+
+
+@dataclass
+class ModelState:
+    """What scoring a sample needs: the restorer and the per-image metrics; ``meter`` measures each
+    sample's peak memory (on Dask workers), ``error`` is why the state could not be built there."""
+
+    restorer: object = None
+    per_image: dict = field(default_factory=dict)
+    meter: PeakMemory | None = None
+    error: Exception | None = None
+
+
+def _as_is(state: ModelState) -> ModelState:
+    return state
+
+
+def _worker_state(spec: tuple) -> ModelState:
+    """A Dask worker's :class:`ModelState`: the model and metrics created there, as the client did."""
+    from oldphoto import models
+
+    name, config, device, metric_names = spec
+    try:
+        restorer = models.create(name, config=config, device=device)
+        metric_set = create_metrics(list(metric_names), device)
+        if metric_set.unavailable:
+            raise BenchmarkError(f"metric(s) unavailable on a Dask worker: {metric_set.unavailable}")
+    except Exception as exc:  # noqa: BLE001 - reported as the model's failure on its first sample
+        return ModelState(error=_portable(exc))
+    return ModelState(restorer, metric_set.metrics, PeakMemory(restorer.device))
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc``, or a RuntimeError with its text when it cannot travel between processes."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any pickling problem
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def restore_sample(state: ModelState, task: RestoreTask) -> RestoreOutcome:
+    """Restore ``task``'s sample (saving the image) or reread its kept image, then score the metrics
+    it lacks. Failures come back in the outcome (errors are raised by the caller, in sample order)."""
+    outcome = RestoreOutcome(task.sample)
+    try:
+        if state.error is not None:
+            raise state.error
+        if task.kept is not None:
+            row, missing = dict(task.kept), list(task.missing)
+            restored = read_rgb(task.path)
+        else:
+            image = read_rgb(task.sample.degraded)
+            defect_mask = _mask_for(task.sample, task.mask, state.restorer, image)
+            if state.meter is not None:
+                state.meter.reset()
+            t0 = time.perf_counter()
+            restored = state.restorer.restore(image, defect_mask)
+            seconds = time.perf_counter() - t0
+            outcome.peak_mib = state.meter.peak_mib() if state.meter is not None else None
+            outcome.ran = True
+            write_image(task.path, restored)
+            row = {**task.base, "seconds": seconds, "megapixels": image.shape[0] * image.shape[1] / 1e6}
+            missing = list(state.per_image)
+        target = read_rgb(task.sample.clean) if task.sample.clean is not None else None
+        needs_region = any(getattr(state.per_image[n], "needs_mask", False) for n in missing)
+        region = read_mask(task.sample) if needs_region else None
+        for name in missing:
+            try:
+                row[name] = score_one(state.per_image[name], restored, target, region)
+            except Exception as exc:  # noqa: BLE001 - a metric failing on an image leaves it empty
+                row[name] = math.nan
+                outcome.metric_errors.append((name, _portable(exc)))
+        outcome.row = row
+    except Exception as exc:  # noqa: BLE001 - the caller reports the model as failed on this sample
+        outcome.error = _portable(exc)
+    return outcome
+
+
+def _in_order(outcomes: Iterator[RestoreOutcome], ids: list[str]) -> Iterator[RestoreOutcome]:
+    """``outcomes`` (in completion order) in the order of sample ``ids``, each as soon as it can be."""
+    waiting: dict[str, RestoreOutcome] = {}
+    position = 0
+    for outcome in outcomes:
+        waiting[outcome.sample.id] = outcome
+        while position < len(ids) and ids[position] in waiting:
+            yield waiting.pop(ids[position])
+            position += 1
+
+
 def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: str | os.PathLike,
                   real: str | os.PathLike | None = None, metric_names: list[str] | tuple = DEFAULT_METRICS,
                   device: str = "auto", mask: str = "gt", limit: int | None = None, configs: dict | None = None,
                   progress: bool = True, log: Callable[[str], None] = print,
                   skip_missing_weights: bool = False, faces: bool = False, references: tuple[str, ...] = ("input",),
-                  bootstrap: Bootstrap = Bootstrap()) -> RunResult:
+                  bootstrap: Bootstrap = Bootstrap(), engine: str = "pool", workers: int = 1,
+                  scheduler: str | None = None) -> RunResult:
     """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
 
     ``skip_missing_weights`` (what ``--models all`` uses): a model whose checkpoint is not shipped
@@ -476,6 +613,14 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     ``out`` and returns what it wrote; ``log`` receives progress lines. Every summary row gets a
     ``bootstrap`` interval, and ``differences.csv`` compares each model with each of ``references``
     (:mod:`oldphoto.benchmark.intervals`).
+
+    ``engine``: ``pool`` restores and scores in this process; ``dask`` sends each (model, sample)
+    to a Dask cluster (the ``scheduler`` address, else a local one of ``workers`` one-thread
+    workers; docs/cluster.md), one model after another, each worker creating the model and the
+    per-image metrics once. The client still creates each model (its status, parameters and the
+    latent domain gap) and computes what needs a whole set: set-level metrics (FID, Wasserstein),
+    the latent gap, bootstrap intervals and the face benchmark. Rows, CSVs and images are the
+    same; peak memory is then the largest per-sample peak on the workers.
     """
     from tqdm import tqdm
 
@@ -492,6 +637,12 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
         raise BenchmarkError("--faces needs --data (a paired dataset: faces are found in its clean images)")
     if limit is not None and limit < 1:
         raise BenchmarkError(f"--limit must be >= 1, got {limit}")
+    if engine != "dask" and workers != 1:
+        raise BenchmarkError("--workers applies to --engine dask only (the default engine runs in this process)")
+    try:
+        check_engine(engine, scheduler)
+    except EngineError as exc:
+        raise BenchmarkError(str(exc)) from None
     configs = dict(configs or {})
     stray = sorted(set(configs) - set(model_names))
     if stray:
@@ -527,7 +678,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
             clean_features[name] = metric.image_features([read_rgb(s.clean) for s in paired.samples])
         return clean_features[name]
 
-    with open(out / JOURNAL, "a") as journal:
+    with open(out / JOURNAL, "a") as journal, open_engine(engine, workers, scheduler) as runner:
         for model_name in model_names:
             config = configs.get(model_name)
             config_text = json.dumps(config, sort_keys=True) if config else ""
@@ -553,45 +704,30 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                     continue
                 applicable = metric_set.applicable(bench, paired is not None)
                 per_image = {n: m for n, m in applicable.items() if not getattr(m, "set_level", False)}
-                ran_any = False
+                ran_any, worker_peaks = False, []
                 meter.reset()
                 identity = {"mask": mask, "config": config_text, "data_id": bench.data_id}
-                bar = tqdm(bench.samples, desc=f"{model_name} on {bench.name}", unit="img", disable=not progress,
-                           leave=False)
+                tasks = _restore_tasks(out, model_name, bench, identity, mask, per_image, rows)
+                job = (Job("benchmark", _as_is, ModelState(restorer, per_image), restore_sample) if engine == "pool"
+                       else Job("benchmark", _worker_state, (model_name, config, device, tuple(per_image)), restore_sample))
+                bar = tqdm(total=len(bench.samples), initial=len(bench.samples) - len(tasks),
+                           desc=f"{model_name} on {bench.name}", unit="img", disable=not progress, leave=False)
+                outcomes = runner.map(job, tasks)
+                sample = tasks[0].sample if tasks else None
                 try:
-                    for sample in bar:
-                        key = (model_name, bench.name, sample.id)
-                        path = restored_path(out, model_name, sample.id, bench.real)
-                        row = rows.get(key)
-                        reuse = (row is not None and all(row.get(k) == v for k, v in identity.items())
-                                 and path.is_file())
-                        if reuse:
-                            missing = [n for n in per_image if n not in row or math.isnan(row[n])]
-                            if not missing:
-                                continue
-                            restored = read_rgb(path)
-                        else:
-                            image = read_rgb(sample.degraded)
-                            defect_mask = _mask_for(sample, mask, restorer, image)
-                            t0 = time.perf_counter()
-                            restored = restorer.restore(image, defect_mask)
-                            seconds = time.perf_counter() - t0
-                            ran_any = True
-                            write_image(path, restored)
-                            row = {"model": model_name, "dataset": bench.name, "sample": sample.id, **identity,
-                                   "seconds": seconds, "megapixels": image.shape[0] * image.shape[1] / 1e6}
-                            missing = list(per_image)
-                        target = read_rgb(sample.clean) if sample.clean is not None else None
-                        region = read_mask(sample) if any(getattr(per_image[n], "needs_mask", False) for n in missing) else None
-                        for name in missing:
-                            try:
-                                row[name] = score_one(per_image[name], restored, target, region)
-                            except Exception as exc:  # noqa: BLE001 - a metric failing on an image leaves it empty
-                                row[name] = math.nan
-                                metric_failures.record(name, bench.name, sample.id, exc)
-                        rows[key] = row
-                        journal.write(json.dumps(row) + "\n")
+                    for outcome in _in_order(outcomes, [t.sample.id for t in tasks]):
+                        sample = outcome.sample
+                        if outcome.error is not None:
+                            raise outcome.error
+                        ran_any |= outcome.ran
+                        if outcome.peak_mib is not None:
+                            worker_peaks.append(outcome.peak_mib)
+                        for name, exc in outcome.metric_errors:
+                            metric_failures.record(name, bench.name, sample.id, exc)
+                        rows[(model_name, bench.name, sample.id)] = outcome.row
+                        journal.write(json.dumps(outcome.row) + "\n")
                         journal.flush()
+                        bar.update(1)
                 except WriteError:
                     raise  # the run folder cannot take more: every other model would fail the same way
                 except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
@@ -599,6 +735,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                     status.error = f"{type(exc).__name__} on sample {sample.id}: {exc}"
                     log(f"error: model {model_name} failed on {bench.name}: {status.error}")
                 finally:
+                    outcomes.close()  # cancels what is still running on a cluster after a failure
                     bar.close()
                 done = [rows[(model_name, bench.name, s.id)] for s in bench.samples if (model_name, bench.name, s.id) in rows]
                 status.samples = len(done)
@@ -606,7 +743,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 status.seconds_per_mp = sum(r["seconds"] for r in done) / megapixels if megapixels else None
                 previous = old_status.get((model_name, bench.name, config_text))
                 if ran_any:
-                    status.peak_memory_mib = meter.peak_mib()
+                    status.peak_memory_mib = max(worker_peaks) if worker_peaks else meter.peak_mib()
                 elif previous is not None and previous.get("peak_memory_mib"):
                     status.peak_memory_mib = float(previous["peak_memory_mib"])
                 if status.status != "ok":

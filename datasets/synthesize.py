@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import shutil
 import time
@@ -26,6 +25,7 @@ import numpy as np
 
 from oldphoto import __version__, degrade
 
+from .engines import Job, check_engine, open_engine
 from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, WriteError, encode_png, read_journal, read_rgb, write_bytes
 from .masks import MASK_BITS, encode_masks
 from .sources import Source, SourceError, locate
@@ -187,38 +187,20 @@ def _make_sample(task: SampleTask, config: RunConfig, pipeline: degrade.Pipeline
         "params": json.dumps(params, separators=(",", ":"), sort_keys=True)})
 
 
-# --- the process pool: one pipeline per worker, built once from its dict form -----------------------
+# --- the job an engine runs: one group of samples (one source photo) per item -----------------------
 
-_WORKER: dict = {}
-
-
-def _init_worker(config: RunConfig, barrier) -> None:
-    _WORKER["config"] = config
-    _WORKER["pipeline"] = degrade.Pipeline.from_dict(config.pipeline) if config.pipeline else None
-    barrier.wait(timeout=300)
+def _group_state(config: RunConfig) -> tuple[RunConfig, degrade.Pipeline | None]:
+    """A worker's state: the run config and its pipeline, built once from its dict form."""
+    return config, degrade.Pipeline.from_dict(config.pipeline) if config.pipeline else None
 
 
-def _run_in_worker(tasks: list[SampleTask]) -> GroupOutcome:
-    return run_samples(tasks, _WORKER["config"], _WORKER["pipeline"])
+def _run_group(state: tuple[RunConfig, degrade.Pipeline | None], tasks: list[SampleTask]) -> GroupOutcome:
+    return run_samples(tasks, *state)
 
 
-def _execute(groups: list[list[SampleTask]], config: RunConfig, workers: int, timing: dict):
-    """Yield group outcomes (in completion order); ``timing['startup_s']`` gets the pool start-up time."""
-    start = time.perf_counter()
-    if workers <= 1 or len(groups) <= 1:
-        pipeline = degrade.Pipeline.from_dict(config.pipeline) if config.pipeline else None
-        timing["startup_s"] = time.perf_counter() - start
-        for tasks in groups:
-            yield run_samples(tasks, config, pipeline)
-        return
-    context = multiprocessing.get_context("spawn")
-    workers = min(workers, len(groups))
-    barrier = context.Barrier(workers + 1)
-    with context.Pool(workers, initializer=_init_worker, initargs=(config, barrier)) as pool:
-        barrier.wait(timeout=300)
-        timing["startup_s"] = time.perf_counter() - start
-        chunk = max(1, min(8, len(groups) // (workers * 8)))
-        yield from pool.imap_unordered(_run_in_worker, groups, chunksize=chunk)
+def synthesis_job(config: RunConfig) -> Job:
+    """The engine job of a run: ``run_samples`` over groups of tasks (see :mod:`.engines`)."""
+    return Job("synthesize", _group_state, config, _run_group)
 
 
 # --- output folder: identity, journal, manifest -------------------------------------------------------
@@ -342,7 +324,8 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
                pipeline: degrade.Pipeline | None = None, seed: int = 0, crop: int = 256,
                per_image: int = 1, limit: int | None = None, min_side: int | None = None,
                workers: int = 1, force: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
-               png_stored: bool = False, progress: bool = True) -> Summary:
+               png_stored: bool = False, progress: bool = True, engine: str = "pool",
+               scheduler: str | None = None) -> Summary:
     """Write a paired dataset from ``source`` into ``out`` (see the README section "Datasets").
 
     ``crop``: square side in px (0 = whole photos); ``min_side`` (default ``crop``, never less):
@@ -350,9 +333,14 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     sources (``real``) are written as ``degraded/`` only, without a pipeline. Reruns with the same
     arguments resume; a folder holding anything else is refused unless ``force``. ``png_stored``:
     write uncompressed PNGs (much faster to encode, about 1.5x larger).
+
+    ``engine``: ``pool`` (``workers`` local processes) or ``dask`` (a Dask cluster: the one at the
+    ``scheduler`` address, else a local one of ``workers`` one-thread workers; see docs/cluster.md).
+    The output bytes depend on neither.
     """
     if seed < 0 or crop < 0 or per_image < 1 or workers < 1 or (limit is not None and limit < 0):
         raise ValueError("synthesize: seed and crop must be >= 0, per_image and workers >= 1, limit >= 0")
+    check_engine(engine, scheduler)
     min_side = crop if min_side is None else min_side
     if min_side < crop:
         raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): smaller photos cannot be cropped")
@@ -382,14 +370,15 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     for task in pending:
         groups.setdefault(task.source_id, []).append(task)
     config = RunConfig(str(out), preset, pipeline_dict, png_stored)
-    rows, reasons, seconds, timing = dict(done), {}, dict.fromkeys(PHASES, 0.0), {"startup_s": 0.0}
+    rows, reasons, seconds = dict(done), {}, dict.fromkeys(PHASES, 0.0)
     made = 0
     from tqdm import tqdm
 
     # unbuffered: a full disk fails the write that hit it, and a cut-short line is skipped on resume
     with _open_journal(out / JOURNAL) as journal, tqdm(total=len(tasks), initial=len(tasks) - len(pending),
-                                                       unit="sample", disable=not progress, smoothing=0.05) as bar:
-        for group in _execute(list(groups.values()), config, workers, timing):
+                                                       unit="sample", disable=not progress, smoothing=0.05) as bar, \
+            open_engine(engine, workers, scheduler) as runner:
+        for group in runner.map(synthesis_job(config), list(groups.values())):
             for phase, s in group.seconds.items():
                 seconds[phase] += s
             lines = []
@@ -402,6 +391,7 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
                     reasons[outcome.task.source_id] = (outcome.task.source_record, outcome.reason)
             _append(journal, "".join(lines))
             bar.update(len(group.outcomes))
+    _remove_stale_temps(out)  # a worker killed mid-write (Dask reruns its task) leaves a temp file
     ordered = [{**rows[t.id], "source_path": t.source_record} for t in tasks if t.id in rows]  # v1 rows: absolute
     skipped = [{"source_id": sid, "source_path": p, "reason": r}
                for sid, (p, r) in sorted(reasons.items(), key=lambda kv: kv[0])]
@@ -413,7 +403,7 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     write_bytes(out / "dataset.json", _json_bytes({**header, "status": "complete", "counts": counts}))
     (out / JOURNAL).unlink()
     return Summary(out, len(tasks), len(ordered), len(tasks) - len(ordered), made, len(done),
-                   time.perf_counter() - started, timing["startup_s"], seconds,
+                   time.perf_counter() - started, runner.startup_s, seconds,
                    [r for _, r in reasons.values()] + [r for _, r in source.rejected])
 
 

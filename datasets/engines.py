@@ -1,0 +1,197 @@
+"""Where per-item work runs: in this process, a local process pool, or a Dask cluster.
+
+A :class:`Job` is a function mapped over picklable items, ``work(state, item)``, with a per-worker
+``state = setup(spec)`` built once (a degradation pipeline, a model). :func:`open_engine` gives an
+engine whose :meth:`~PoolEngine.map` yields the results in completion order; callers that need
+plan order (or byte-identical output) must not depend on that order.
+
+``pool`` (the default) runs serially for one worker or one item, else in a ``spawn`` process pool
+started per :meth:`~PoolEngine.map` call. ``dask`` submits one task per item to a Dask scheduler
+(a ``distributed.LocalCluster`` of ``workers`` one-thread worker processes when no address is
+given). Dask reruns a task whose worker died, so ``work`` must be idempotent: write files
+atomically, with bytes that depend on the item only.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+ENGINES = ("pool", "dask")
+INSTALL_HINT = "pip install 'oldphoto[dask]'"
+CONNECT_TIMEOUT_S = 30
+WAIT_FOR_WORKERS_S = 300
+
+
+class EngineError(RuntimeError):
+    """An engine cannot start: Dask is missing, the scheduler is unreachable, no worker joined."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """``work(state, item)`` for each item, ``state = setup(spec)`` built once per worker.
+
+    ``setup`` and ``work`` must be module-level functions and ``spec`` picklable (they travel to
+    worker processes); ``name`` prefixes the Dask task keys; ``token`` tells workers a new job from
+    the one whose state they hold.
+    """
+
+    name: str
+    setup: Callable[[Any], Any]
+    spec: Any
+    work: Callable[[Any, Any], Any]
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+# --- the local engine: serial or a process pool ----------------------------------------------------
+
+_POOL_STATE: dict = {}
+
+
+def _init_pool_worker(job: Job, barrier) -> None:
+    _POOL_STATE["job"], _POOL_STATE["state"] = job, job.setup(job.spec)
+    barrier.wait(timeout=300)
+
+
+def _run_in_pool(item: Any) -> Any:
+    return _POOL_STATE["job"].work(_POOL_STATE["state"], item)
+
+
+class PoolEngine:
+    """``workers`` processes on this machine (serial for one worker or one item)."""
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self.startup_s = 0.0  # seconds spent starting pools (and building serial state)
+
+    def map(self, job: Job, items: Sequence) -> Iterator[Any]:
+        """Yield ``job.work(state, item)`` for every item, in completion order."""
+        start = time.perf_counter()
+        if self.workers <= 1 or len(items) <= 1:
+            state = job.setup(job.spec)
+            self.startup_s += time.perf_counter() - start
+            for item in items:
+                yield job.work(state, item)
+            return
+        context = multiprocessing.get_context("spawn")
+        workers = min(self.workers, len(items))
+        barrier = context.Barrier(workers + 1)
+        with context.Pool(workers, initializer=_init_pool_worker, initargs=(job, barrier)) as pool:
+            barrier.wait(timeout=300)
+            self.startup_s += time.perf_counter() - start
+            chunk = max(1, min(8, len(items) // (workers * 8)))
+            yield from pool.imap_unordered(_run_in_pool, items, chunksize=chunk)
+
+
+# --- the Dask engine ---------------------------------------------------------------------------------
+
+_DASK_STATE = threading.local()  # per worker thread: (job token, state) of the last job it ran
+
+
+def _dask_state(job: Job) -> Any:
+    """This worker thread's state for ``job``, built on its first task."""
+    held = getattr(_DASK_STATE, "held", None)
+    if held is None or held[0] != job.token:
+        _DASK_STATE.held = None  # free the previous job's state before building this one's
+        _DASK_STATE.held = (job.token, job.setup(job.spec))
+    return _DASK_STATE.held[1]
+
+
+def _prepare_on_dask_worker(job: Job) -> None:
+    _dask_state(job)
+
+
+def _run_on_dask_worker(job: Job, item: Any) -> Any:
+    return job.work(_dask_state(job), item)
+
+
+class DaskEngine:
+    """One task per item on the cluster behind ``client`` (a ``distributed.Client``)."""
+
+    def __init__(self, client, startup_s: float) -> None:
+        self.client = client
+        self.startup_s = startup_s
+
+    def map(self, job: Job, items: Sequence) -> Iterator[Any]:
+        """Yield ``job.work(state, item)`` for every item, in completion order; tasks lost with a
+        worker are rerun by the scheduler. Leaving the loop early cancels the tasks not yet done.
+
+        Each worker present builds the job's state first (counted in ``startup_s``, as the pool's
+        initializer is); a failing ``setup`` fails the tasks instead."""
+        from distributed import as_completed, wait
+
+        start = time.perf_counter()
+        wait([self.client.submit(_prepare_on_dask_worker, job, key=f"{job.name}-setup-{uuid.uuid4().hex}",
+                                 workers=[address], allow_other_workers=True, pure=False)
+              for address in self.client.scheduler_info()["workers"]])
+        self.startup_s += time.perf_counter() - start
+        pending = {self.client.submit(_run_on_dask_worker, job, item, key=f"{job.name}-{uuid.uuid4().hex}",
+                                      pure=False) for item in items}
+        try:
+            for future in as_completed(list(pending)):
+                pending.discard(future)
+                result = future.result()
+                future.release()
+                yield result
+        finally:
+            if pending:
+                self.client.cancel(list(pending))
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise EngineError(f"--engine dask needs Dask and distributed: {INSTALL_HINT}") from None
+    return distributed
+
+
+def check_engine(name: str, scheduler: str | None = None) -> None:
+    """Raise :class:`EngineError` unless :func:`open_engine` can start ``name`` (checked before a run
+    writes anything): a known engine, a scheduler only for Dask, Dask installed."""
+    if name not in ENGINES:
+        raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    if name == "pool" and scheduler is not None:
+        raise EngineError("a scheduler address needs --engine dask")
+    if name == "dask":
+        _distributed()
+
+
+@contextmanager
+def open_engine(name: str = "pool", workers: int = 1, scheduler: str | None = None) -> Iterator[PoolEngine | DaskEngine]:
+    """The engine ``name`` (see :data:`ENGINES`), closed (cluster and client too) on exit.
+
+    ``workers``: processes of the pool, or one-thread workers of the local Dask cluster started
+    when ``scheduler`` (a Dask scheduler address such as ``tcp://host:8786``) is None.
+    """
+    check_engine(name, scheduler)
+    if name == "pool":
+        yield PoolEngine(workers)
+        return
+    distributed = _distributed()
+    start = time.perf_counter()
+    with ExitStack() as stack:
+        if scheduler is None:
+            target = stack.enter_context(distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"))
+        else:
+            target = scheduler
+        try:
+            client = stack.enter_context(distributed.Client(target, timeout=CONNECT_TIMEOUT_S))
+        except (OSError, TimeoutError) as exc:
+            raise EngineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        try:
+            client.wait_for_workers(workers if scheduler is None else 1, timeout=WAIT_FOR_WORKERS_S)
+        except TimeoutError:
+            raise EngineError(f"no Dask worker joined the scheduler at {scheduler} within {WAIT_FOR_WORKERS_S} s; "
+                              "start some with `dask worker ADDRESS --nthreads 1`") from None
+        yield DaskEngine(client, time.perf_counter() - start)
+
+
+__all__ = ["ENGINES", "DaskEngine", "EngineError", "INSTALL_HINT", "Job", "PoolEngine", "check_engine", "open_engine"]

@@ -1,0 +1,162 @@
+"""oldphoto synthesize --engine dask: same bytes as one worker, clear errors, resume after a killed
+client, a killed worker changes nothing. One LocalCluster (2 one-thread worker processes) serves the module."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from oldphoto.cli import main
+from oldphoto.datasets import engines
+from oldphoto.datasets.engines import EngineError
+from oldphoto.datasets.sources import make_source
+from oldphoto.datasets.synthesize import JOURNAL, synthesize
+
+CROP = 64
+NEEDS_DASK = "dask/distributed not installed (pip install 'oldphoto[dask]'); the error path is tested without it"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster of 2 one-thread worker processes, started in this process for the module."""
+    distributed = pytest.importorskip("distributed", reason=NEEDS_DASK)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        yield local
+
+
+@pytest.fixture
+def client(cluster):
+    """A client of the module's cluster, once both workers are up (a killed one is restarted by its nanny)."""
+    from distributed import Client
+
+    with Client(cluster.scheduler_address) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+def run(source, out, **kw):
+    kw.setdefault("crop", CROP)
+    return synthesize(source, out, progress=False, **kw)
+
+
+def add_big_photos(helpers, root, count):
+    """Photos that keep each task busy for a while (1600 px to decode, then 256 px samples)."""
+    for i in range(count):
+        Image.fromarray(helpers.make_photo(i, 1600, 1600)).save(root / f"zbig{i}.png", compress_level=1)
+
+
+# --- smoke ---------------------------------------------------------------------------------------
+
+def test_same_bytes_as_one_worker(photos, tmp_path, helpers, client):
+    (photos / "broken.png").write_bytes(b"not a png")  # a skipped.csv row, too
+    source = make_source("folder", photos)
+    run(source, tmp_path / "w1", per_image=2, seed=5)
+    summary = run(source, tmp_path / "dask", per_image=2, seed=5, engine="dask", scheduler=client.scheduler.address)
+    assert summary.made == 12 and summary.skipped == 2
+    assert helpers.tree_digest(tmp_path / "w1") == helpers.tree_digest(tmp_path / "dask")
+    assert "broken" in (tmp_path / "dask" / "skipped.csv").read_text()
+
+
+def test_cli_starts_a_local_cluster_of_workers(photos, tmp_path, helpers):
+    pytest.importorskip("distributed", reason=NEEDS_DASK)
+    args = ["synthesize", "--source", "folder", "--root", str(photos), "--preset", "bopbtl-code", "--crop", str(CROP)]
+    one = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "w1"), "--no-progress"])
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "dask"), "--engine", "dask", "--workers", "2"])
+    assert one.exit_code == 0 and result.exit_code == 0, result.output
+    assert "6 written of 6 planned" in result.output and "6/6" in result.output  # summary and progress bar
+    assert helpers.tree_digest(tmp_path / "w1") == helpers.tree_digest(tmp_path / "dask")
+
+
+# --- exceptions ----------------------------------------------------------------------------------
+
+def test_without_dask_the_cli_says_how_to_install_it(photos, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` raises ImportError
+    out = tmp_path / "ds"
+    result = CliRunner().invoke(main, ["synthesize", "--source", "folder", "--root", str(photos), "--preset",
+                                       "bopbtl-code", "--out", str(out), "--engine", "dask"])
+    assert result.exit_code == 2 and "pip install 'oldphoto[dask]'" in result.output
+    assert not out.exists()
+    with pytest.raises(EngineError, match=re.escape("pip install 'oldphoto[dask]'")):
+        run(make_source("folder", photos), out, engine="dask")
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--scheduler", "tcp://127.0.0.1:8786"], "needs --engine dask"),
+    (["--engine", "dask", "--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"], "--workers does not apply"),
+    (["--engine", "ray"], "'ray' is not one of"),
+])
+def test_engine_usage_errors(photos, tmp_path, extra, message):
+    result = CliRunner().invoke(main, ["synthesize", "--source", "builtin", "--preset", "bopbtl-code",
+                                       "--out", str(tmp_path / "ds"), *extra])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_unreachable_scheduler_is_named(photos, tmp_path, monkeypatch):
+    pytest.importorskip("distributed", reason=NEEDS_DASK)
+    monkeypatch.setattr(engines, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(EngineError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        run(make_source("folder", photos), tmp_path / "ds", engine="dask", scheduler="tcp://127.0.0.1:9")
+
+
+# --- numerical values: resume and lost workers keep the bytes -------------------------------------
+
+def test_resume_after_a_killed_client(photos, tmp_path, helpers, client):
+    add_big_photos(helpers, photos, 6)
+    args = ["synthesize", "--source", "folder", "--root", str(photos), "--preset", "bopbtl-code", "--crop", "256",
+            "--per-image", "3", "--no-progress"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "oldphoto", *args, "--out", str(killed), "--engine", "dask",
+                             "--scheduler", client.scheduler.address],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = killed / JOURNAL
+    deadline = time.monotonic() + 60
+    while not (journal.is_file() and journal.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert journal.stat().st_size > 0 and not (killed / "manifest.csv").exists(), "not killed mid-run"
+    result = CliRunner().invoke(main, ["synthesize", "--out", str(killed), "--resume", "--no-progress",
+                                       "--engine", "dask", "--scheduler", client.scheduler.address])
+    assert result.exit_code == 0, result.output
+    assert int(re.search(r"(\d+) kept from an earlier run", result.output).group(1)) > 0
+    full = tmp_path / "full"
+    assert CliRunner().invoke(main, [*args, "--out", str(full)]).exit_code == 0
+    assert helpers.tree_digest(killed) == helpers.tree_digest(full)
+
+
+def test_a_worker_killed_mid_run_changes_nothing(photos, tmp_path, helpers, client):
+    add_big_photos(helpers, photos, 8)
+    source, out = make_source("folder", photos), tmp_path / "dask"
+    outcome: dict = {}
+
+    def synthesize_on_the_cluster() -> None:
+        try:
+            outcome["summary"] = run(source, out, crop=256, per_image=3, engine="dask",
+                                     scheduler=client.scheduler.address)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the test thread below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=synthesize_on_the_cluster)
+    thread.start()
+    pids = client.run(os.getpid)
+    victim, deadline = None, time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:  # once a sample is journalled, kill a busy worker
+        if (out / JOURNAL).is_file() and (out / JOURNAL).stat().st_size > 0:
+            victim = next((w for w, keys in client.processing().items() if keys), None)
+        time.sleep(0.002)
+    assert victim is not None and not (out / "manifest.csv").exists(), "no worker was busy mid-run"
+    os.kill(pids[victim], signal.SIGKILL)
+    thread.join(timeout=120)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["summary"].made == 24 and not list(out.rglob(".*.tmp"))
+    run(source, tmp_path / "w1", crop=256, per_image=3)
+    assert helpers.tree_digest(out) == helpers.tree_digest(tmp_path / "w1")
