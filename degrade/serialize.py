@@ -17,6 +17,7 @@ import yaml
 from .validate import DegradeError, shown
 
 REGISTRY: dict[str, type] = {}
+PLAIN = frozenset({int, float, str, bool, type(None)})  # returned by jsonable as they are
 MAX_FILE_BYTES = 1 << 20  # the shipped presets are 1-4 KB
 MAX_DEPTH = 32  # levels of nested lists and dicts (the shipped presets: 4-8)
 MAX_VALUES = 100_000  # values with YAML aliases expanded (the shipped presets: 66-229)
@@ -34,6 +35,8 @@ def register(cls: type) -> type:
 
 def jsonable(value):
     """Tuples to lists, numpy scalars to Python numbers, recursively."""
+    if type(value) in PLAIN:
+        return value
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):

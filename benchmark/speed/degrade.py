@@ -3,15 +3,20 @@
 Each registered op is timed alone (wrapped in a Pipeline with p=1), each preset as a whole, on a
 builtin photo resized to each size; the albumentations transform that does the same job (where one
 exists) is timed on the same image in the same run, and the ratio printed (>1: oldphoto faster).
+Below each preset, where its time goes: every op's milliseconds per image (replaying the recorded
+ops of the calls one at a time, which gives the same bytes) and the rest of the call (drawing
+parameters, seeding, records).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import cv2
 from oldphoto import degrade
+from oldphoto.degrade.compose import State, apply_op
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
 
@@ -59,6 +64,32 @@ def _rate(fn: Callable[[int], object], n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def op_breakdown(pipe: degrade.Pipeline, image, n: int) -> tuple[dict[str, float], Counter, float]:
+    """Where ``n`` calls of ``pipe`` on ``image`` spend their time: op name -> ms per image, op name
+    -> calls, and the ms per image spent outside the ops (parameters, seeding, records)."""
+    spent, calls, total = Counter(), Counter(), 0.0
+    for i in range(n):
+        start = time.perf_counter()
+        result = pipe(image, seed=i + 1)
+        total += time.perf_counter() - start
+        state = State(image=image, target=image)
+        for record in result.params["ops"]:
+            op = degrade.from_dict(record["op"])
+            start = time.perf_counter()
+            apply_op(state, op, record["params"])
+            spent[record["op"]["type"]] += time.perf_counter() - start
+            calls[record["op"]["type"]] += 1
+    per_image = {name: 1000 * t / n for name, t in spent.most_common()}
+    return per_image, calls, 1000 * total / n - sum(per_image.values())
+
+
+def _breakdown_lines(pipe: degrade.Pipeline, image, n: int) -> Iterator[str]:
+    per_image, calls, rest = op_breakdown(pipe, image, n)
+    for name, ms in per_image.items():
+        yield f"  {name:<20}{ms:>8.2f} ms/img  ({calls[name] / n:.2f} calls/img)"
+    yield f"  {'(rest of the call)':<20}{rest:>8.2f} ms/img"
+
+
 def _subjects() -> dict[str, degrade.Pipeline]:
     subjects = {}
     for name, cls in sorted(degrade.REGISTRY.items()):
@@ -78,6 +109,7 @@ def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None 
         photo = read_rgb(builtin_paths()["astronaut"])
         peers = albumentations_peers()
         subjects = _subjects()
+        presets = set(degrade.list_presets())
         unknown = sorted(set(names or ()) - set(subjects))
         if unknown:
             raise ValueError(f"bench degrade: unknown op/preset names {unknown}; known: {sorted(subjects)}")
@@ -95,6 +127,8 @@ def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None 
                     yield f"{name:<22}{size:>6}{ours:>11.1f}{theirs:>11.1f}{ours / theirs:>8.2f}"
                 else:
                     yield f"{name:<22}{size:>6}{ours:>11.1f}{'-':>11}{'-':>8}"
+                if name in presets:
+                    yield from _breakdown_lines(pipe, image, n)
     finally:
         cv2.setNumThreads(previous)
 

@@ -29,8 +29,10 @@ def lighten(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def screen(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    """Screen: ``1 - (1 - base) * (1 - layer)``."""
-    return base + layer - base * layer
+    """Screen: ``1 - (1 - base) * (1 - layer)``, computed as ``base + layer - base * layer``."""
+    out = base + layer
+    out -= base * layer
+    return out
 
 
 def multiply(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
@@ -44,8 +46,8 @@ def darken(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def normal(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    """Normal (plain alpha over): the layer itself."""
-    return np.broadcast_to(layer, np.broadcast_shapes(base.shape, np.shape(layer)))
+    """Normal (plain alpha over): the layer itself (a new array of the broadcast shape)."""
+    return np.array(np.broadcast_to(layer, np.broadcast_shapes(base.shape, np.shape(layer))))
 
 
 MODES = {"addition": addition, "lighten": lighten, "screen": screen,
@@ -58,10 +60,16 @@ def blend(base: np.ndarray, layer, mode: str, opacity=1.0) -> np.ndarray:
     """``base + opacity * (MODE(base, layer) - base)``; values in 0-1, float32 out.
 
     ``opacity`` is a number or an array broadcastable to ``base`` (0 keeps base, 1 is the full mode).
+    Every mode returns a new array, which is updated in place (the same float32 operations in the
+    same order, without a temporary per step).
     """
     base = np.asarray(base, np.float32)
     layer = np.asarray(layer, np.float32)
-    return base + np.asarray(opacity, np.float32) * (MODES[mode](base, layer) - base)
+    out = MODES[mode](base, layer)
+    out -= base
+    out *= np.asarray(opacity, np.float32)
+    out += base
+    return out
 
 
 def channels(image: np.ndarray) -> int:
@@ -75,15 +83,16 @@ def colour_for(image: np.ndarray, rgb: Sequence[float]) -> np.ndarray:
     return rgb if channels(image) == 3 else np.array([rgb @ LUMA], np.float32)
 
 
-def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray,
-           threshold: int = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """Write float ``values`` (C x n, 0-255) at flat pixel indices ``idx`` of a copy of ``image``.
+def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: int = MASK_THRESHOLD,
+           out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Write float ``values`` (C x n, 0-255) at flat pixel indices ``idx`` of a copy of ``image``
+    (or of ``out``, a C-contiguous array holding the same pixels, e.g. ``image`` itself).
 
     Returns ``(out, mask)``: only pixels whose rounded value moved by >= ``threshold`` grey levels
     in some channel are written, and exactly those are True in the bool HxW ``mask``.
     """
     c = channels(image)
-    out = image.copy()
+    out = image.copy() if out is None else out
     mask = np.zeros(image.shape[:2], bool)
     if idx.size == 0:
         return out, mask
@@ -117,21 +126,22 @@ def _gather(values, idx: np.ndarray, c: int, image: np.ndarray) -> np.ndarray:
 
 
 def blend_where(image: np.ndarray, support: np.ndarray, layer, mode: str, opacity=1.0,
-                threshold: int = MASK_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+                threshold: int = MASK_THRESHOLD, inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Blend ``layer`` onto ``image`` with ``mode`` at the pixels where ``support`` (HxW) is non-zero.
 
     ``layer``: HxW or HxWx3 array (float32 in 0-1 or uint8 in 0-255), or a constant RGB colour
     (0-1). ``opacity``: a number or an HxW array (float32 0-1 or uint8 0-255). Colour layers on
     grey images use their luma. Cost is proportional to the number of supported pixels. Returns
-    ``(out, mask)`` as :func:`commit`.
+    ``(out, mask)`` as :func:`commit`; ``inplace=True`` writes into ``image`` (C-contiguous, one
+    the caller owns, e.g. the output of an earlier pass) instead of a copy.
     """
-    idx = np.flatnonzero(support)
+    idx = np.flatnonzero(support != 0)  # numpy finds the non-zeros of a bool array much faster
     c = channels(image)
     base = _gather(image, idx, c, image)
     alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
     values = blend(base, _gather(layer, idx, c, image), mode, alpha)
     values *= np.float32(255.0)
-    return commit(image, idx, values, threshold)
+    return commit(image, idx, values, threshold, image if inplace else None)
 
 
 def settle(image: np.ndarray, out: np.ndarray, mask: np.ndarray,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from ._util import add_float, luminance
+from ._util import add_float, luma8, scratch
 from .fields import smooth_noise
+
+LEVELS = np.arange(256, dtype=np.float32)  # every luma value: grain_amplitude becomes a lookup table
 
 
 def grain_amplitude(luma: np.ndarray, intensity: float) -> np.ndarray:
@@ -25,8 +28,10 @@ def film_grain(image: np.ndarray, intensity: float, size: float, seed: int, mono
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
-    amp = grain_amplitude(luminance(image), intensity)
+    amp = cv2.LUT(luma8(image), grain_amplitude(LEVELS, intensity), dst=scratch("grain-amplitude", (h, w)))
     if monochrome or image.ndim == 2:
-        return add_float(image, smooth_noise(h, w, size, rng) * amp)
+        field = smooth_noise(h, w, size, rng, scratch_tag="grain")
+        field *= amp
+        return add_float(image, field)
     delta = np.stack([smooth_noise(h, w, size, rng) * amp for _ in range(image.shape[2])], axis=2)
     return add_float(image, delta)

@@ -50,7 +50,7 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
     paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(2**63)), directory, texture,
                         grey=channels(image) == 1)
     sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
-    sub, hmask = blend_where(sub, a, paper, "normal", a)
+    sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)
     out[box], mask[box] = settle(image[box], sub, smask | hmask)
     return out, mask
 
@@ -99,5 +99,5 @@ def tears(image: np.ndarray, count: int, depth: tuple[float, float], rim: float,
     breakup = cv2.LUT(cv2.GaussianBlur(noise, (0, 0), 1.0), BREAKUP_LUT)
     core = cv2.min(cv2.subtract(grown, missing), breakup)
     out, mask = blend_where(image, core, TORN_CORE, "normal", core)
-    out, mmask = blend_where(out, missing, BACKGROUNDS[background], "normal", missing)
+    out, mmask = blend_where(out, missing, BACKGROUNDS[background], "normal", missing, inplace=True)
     return settle(image, out, mask | mmask)

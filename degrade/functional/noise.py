@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._util import add_float, standard_normal, to_uint8
+from ._util import add_float, normal_indices, normal_table, random_bytes, to_uint8
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool = True) -> np.ndarray:
@@ -15,16 +15,13 @@ def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool
     """
     rng = np.random.default_rng(seed)
     shape = image.shape if per_channel or image.ndim == 2 else image.shape[:2]
-    noise = standard_normal(rng, shape)
-    noise *= np.float32(sigma)
-    return add_float(image, noise)
+    return add_float(image, normal_table(sigma).take(normal_indices(rng, shape), mode="wrap"))
 
 
 def speckle_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
     """Multiplicative noise ``x + x * n``, ``n ~ N(0, sigma)``; ``sigma`` is relative (0-1)."""
     rng = np.random.default_rng(seed)
-    noise = standard_normal(rng, image.shape)
-    noise *= np.float32(sigma)
+    noise = normal_table(sigma).take(normal_indices(rng, image.shape), mode="wrap")
     noise *= image
     return add_float(image, noise)
 
@@ -37,7 +34,7 @@ def salt_pepper_noise(image: np.ndarray, amount: float, salt_ratio: float, seed:
     """
     rng = np.random.default_rng(seed)
     flat = image.reshape(image.shape[0], -1)
-    u = np.frombuffer(rng.bytes(2 * flat.size), dtype=np.uint16).reshape(flat.shape)
+    u = random_bytes(rng, 2 * flat.size).view(np.uint16).reshape(flat.shape)
     replaced = cv2.compare(u, float(round(amount * 65536)), cv2.CMP_LT)
     salt = cv2.compare(u, float(round(amount * salt_ratio * 65536)), cv2.CMP_LT)
     out = cv2.bitwise_or(cv2.bitwise_and(flat, cv2.bitwise_not(replaced)), salt)

@@ -6,12 +6,13 @@ Textures are float32 HxWx3 arrays in 0-1, generated at the size they are needed 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ._util import to_uint8
+from ._util import row_bands, scratch, unit_to_uint8
 from .blend import LUMA, blend
 from .fields import coarse_noise, elastic_distort
 from .shapes import SHIFT, fixed
@@ -42,22 +43,40 @@ def procedural_paper(height: int, width: int, yellowing: float, elastic: float, 
     elastic distortion of ``elastic`` px, and uneven yellowing of strength ``yellowing`` (0-1: blue
     loses up to 22% where it is strongest). float32 in 0-1, HxWx3, or HxW luma if ``grey``.
     """
+    return procedural_rows(height, width, yellowing, elastic, rng, grey, white)(slice(None))
+
+
+def procedural_rows(height: int, width: int, yellowing: float, elastic: float, rng: np.random.Generator,
+                    grey: bool = False, white: np.ndarray = PAPER_WHITE) -> Callable[[slice], np.ndarray]:
+    """:func:`procedural_paper` as a function of a row slice: the random fields are drawn now (HxW
+    float32 each), the colour planes of the asked rows only when called."""
     side = min(height, width)
     lum = coarse_noise(height, width, max(4.0, side / 5.0), 0.035, rng)
-    lum += coarse_noise(height, width, max(2.0, side / 40.0), 0.02, rng)
-    lum += coarse_noise(height, width, 2.0, 0.03, rng)
+    lum += coarse_noise(height, width, max(2.0, side / 40.0), 0.02, rng, scratch_tag="paper")
+    lum += coarse_noise(height, width, 2.0, 0.03, rng, scratch_tag="paper")
     fibres = _fibres(height, width, rng)
     if elastic > 0:
         fibres = elastic_distort(fibres, elastic, max(8.0, side / 4.0), rng)
-    lum -= fibres.astype(np.float32) * np.float32(0.25 / 255.0)
+    lum -= np.multiply(fibres, np.float32(0.25 / 255.0), out=scratch("paper-fibres", fibres.shape))
     lum += np.float32(1.0)
     ageing = coarse_noise(height, width, max(4.0, side / 2.5), 0.5, rng)
     ageing += np.float32(0.6)
     np.clip(ageing, 0.0, 1.5, out=ageing)
     ageing *= np.float32(yellowing)
-    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else zip(white, AGEING_LOSS)
-    planes = [np.clip((np.float32(w) - ageing * np.float32(loss)) * lum, 0.0, 1.0) for w, loss in colours]
-    return planes[0] if grey else cv2.merge(planes)
+    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else list(zip(white, AGEING_LOSS))
+
+    def rows(band: slice) -> np.ndarray:
+        planes = [_tint(lum[band], ageing[band], w, loss) for w, loss in colours]
+        return planes[0] if grey else cv2.merge(planes)
+    return rows
+
+
+def _tint(lum: np.ndarray, ageing: np.ndarray, white: float, loss: float) -> np.ndarray:
+    """One paper channel: ``clip((white - ageing * loss) * lum, 0, 1)``, float32, in one new array."""
+    plane = ageing * np.float32(loss)
+    np.subtract(np.float32(white), plane, out=plane)
+    plane *= lum
+    return np.clip(plane, 0.0, 1.0, out=plane)
 
 
 def texture_files(directory: str | os.PathLike) -> list[str]:
@@ -111,9 +130,16 @@ def paper_layer(height: int, width: int, yellowing: float, elastic: float, seed:
     """Paper texture, float32 HxWx3 (HxW luma if ``grey``) in 0-1: a crop of ``directory/texture['file']`` (see
     :func:`sample_texture`) elastically distorted by ``elastic`` px (features a quarter of the
     short side wide) when given, else :func:`procedural_paper` (whose fibres are distorted)."""
+    return paper_rows(height, width, yellowing, elastic, seed, directory, texture, grey)(slice(None))
+
+
+def paper_rows(height: int, width: int, yellowing: float, elastic: float, seed: int,
+               directory: str | None = None, texture: dict | None = None,
+               grey: bool = False) -> Callable[[slice], np.ndarray]:
+    """:func:`paper_layer` as a function of a row slice (procedural paper is coloured lazily)."""
     rng = np.random.default_rng(seed)
     if not texture:
-        return procedural_paper(height, width, yellowing, elastic, rng, grey)
+        return procedural_rows(height, width, yellowing, elastic, rng, grey)
     crop = texture_crop(load_texture(Path(directory) / texture["file"]), height, width, texture["center"],
                         texture["angle"], texture["scale"])
     if grey:
@@ -122,13 +148,17 @@ def paper_layer(height: int, width: int, yellowing: float, elastic: float, seed:
         crop = elastic_distort(crop, elastic, max(8.0, min(height, width) / 4.0), rng)
     paper = crop.astype(np.float32)
     paper *= np.float32(1.0 / 255.0)
-    return paper
+    return paper.__getitem__
 
 
-def paper_blend(image: np.ndarray, paper: np.ndarray, mode: str, opacity: float) -> np.ndarray:
-    """Blend a ``paper`` layer (0-1, same shape as ``image``) over the whole ``image``."""
-    base = image.astype(np.float32)
-    base *= np.float32(1.0 / 255.0)
-    out = blend(base, paper.reshape(base.shape), mode, opacity)
-    out *= np.float32(255.0)
-    return to_uint8(out)
+def paper_blend(image: np.ndarray, paper: np.ndarray | Callable[[slice], np.ndarray], mode: str,
+                opacity: float) -> np.ndarray:
+    """Blend a ``paper`` layer (0-1, same shape as ``image``, or a function of a row slice giving
+    those rows, see :func:`paper_rows`) over the whole ``image``, band by band."""
+    layer = paper.__getitem__ if isinstance(paper, np.ndarray) else paper
+    out = np.empty_like(image)
+    for rows in row_bands(image.shape):
+        base = image[rows].astype(np.float32)
+        base *= np.float32(1.0 / 255.0)
+        out[rows] = unit_to_uint8(blend(base, layer(rows).reshape(base.shape), mode, opacity))
+    return out

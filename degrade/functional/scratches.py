@@ -24,7 +24,8 @@ def _warp(elastic: float, height: int, width: int, rng: np.random.Generator):
     features an eighth of the short side wide (the identity when ``elastic`` is 0)."""
     if elastic <= 0:
         return lambda pts: pts
-    dx, dy = coarse_noise(height, width, max(8.0, min(height, width) / 8.0), elastic, rng, count=2)
+    dx, dy = coarse_noise(height, width, max(8.0, min(height, width) / 8.0), elastic, rng, count=2,
+                          scratch_tag="warp")
 
     def warp(pts: np.ndarray) -> np.ndarray:
         xi = np.clip(np.rint(pts[:, 0]), 0, width - 1).astype(int)
@@ -80,5 +81,5 @@ def scratches(image: np.ndarray, count: int, widths: tuple[float, float], length
     h, w = image.shape[:2]
     bright, dark = scratch_canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
     out, mask = blend_where(image, bright, bright, bright_mode, opacity)
-    out, dmask = blend_where(out, dark, cv2.bitwise_not(dark), dark_mode, opacity)
+    out, dmask = blend_where(out, dark, cv2.bitwise_not(dark), dark_mode, opacity, inplace=True)
     return settle(image, out, mask | dmask)

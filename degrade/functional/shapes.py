@@ -55,7 +55,7 @@ def draw_stroke(canvas: np.ndarray, points: np.ndarray, width: float, value: flo
         return
     patch = np.zeros((y1 - y0, x1 - x0), np.uint8)
     pts = fixed(points - np.array([x0, y0])).tolist()
-    for i, wgt in enumerate(taper(len(points) - 1, ends)):
+    for i, wgt in enumerate(taper(len(points) - 1, ends).tolist()):
         wd = width * wgt
         v = value * min(1.0, wd) if wd < 1.5 else value
         if v >= 1:

@@ -35,7 +35,7 @@ def dust(image: np.ndarray, specks: int, hairs: int, radius: tuple[float, float]
                     rng.uniform(110, 230), ends=0.15)
     bright, dark = layers
     out, mask = blend_where(image, bright, DUST_BRIGHT, "normal", bright)
-    out, dmask = blend_where(out, dark, DUST_DARK, "normal", dark)
+    out, dmask = blend_where(out, dark, DUST_DARK, "normal", dark, inplace=True)
     return settle(image, out, mask | dmask)
 
 

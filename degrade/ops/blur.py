@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..compose import Op
+from ..compose import Op, pick
 from ..functional import blur as F
 from ..serialize import register
 from ..validate import DegradeError, check_choices
@@ -24,7 +24,7 @@ class GaussianBlur(Op):
         self.range("sigma", 0.0, 100.0)
 
     def sample(self, rng, shape):
-        return {"ksize": int(rng.choice(self.ksize)), "sigma": rng.uniform(*self.sigma)}
+        return {"ksize": int(pick(rng, self.ksize)), "sigma": rng.uniform(*self.sigma)}
 
     def apply(self, image, params):
         return F.gaussian_blur(image, params["ksize"], params["sigma"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..compose import Op
+from ..compose import Op, pick
 from ..functional.jpeg import jpeg_compress
 from ..functional.resample import INTERPOLATIONS, down_up
 from ..serialize import register
@@ -66,7 +66,7 @@ class Resample(Op):
             u = rng.random()
             width, height = self._size(rng, w, u), self._size(rng, h, u)
         return {"width": width, "height": height,
-                "down": str(rng.choice(self.down)), "up": str(rng.choice(self.up))}
+                "down": str(pick(rng, self.down)), "up": str(pick(rng, self.up))}
 
     def apply(self, image, params):
         return down_up(image, params["width"], params["height"], params["down"], params["up"])

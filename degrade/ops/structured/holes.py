@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compose import Op
+from ...compose import Op, pick
 from ...functional.holes import BACKGROUNDS, holes, tears
 from ...functional.paper import sample_texture
 from ...serialize import register
@@ -78,7 +78,7 @@ class Tears(Op):
 
     def sample(self, rng, shape):
         return {"count": draw_int(rng, self.count), "rim": rng.uniform(*self.rim),
-                "background": str(rng.choice(self.background)), "seed": int(rng.integers(SEED_MAX))}
+                "background": str(pick(rng, self.background)), "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
         out, mask = tears(image, params["count"], self.depth, params["rim"], params["background"], params["seed"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compose import Op
+from ...compose import Op, pick
 from ...functional.blend import MODES, channels
-from ...functional.paper import paper_blend, paper_layer, sample_texture
+from ...functional.paper import paper_blend, paper_rows, sample_texture
 from ...serialize import register
 from ...validate import DegradeError, check_choices
 from ..noise import SEED_MAX
@@ -42,12 +42,12 @@ class PaperTexture(Op):
         texture_dir(self)
 
     def sample(self, rng, shape):
-        return {"opacity": rng.uniform(*self.opacity), "mode": str(rng.choice(self.modes)),
+        return {"opacity": rng.uniform(*self.opacity), "mode": str(pick(rng, self.modes)),
                 "yellowing": rng.uniform(*self.yellowing), "elastic": rng.uniform(*self.elastic),
                 "texture": sample_texture(rng, self.textures, self.scale), "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
         h, w = image.shape[:2]
-        paper = paper_layer(h, w, params["yellowing"], params["elastic"], params["seed"], self.textures,
-                            params["texture"], grey=channels(image) == 1)
+        paper = paper_rows(h, w, params["yellowing"], params["elastic"], params["seed"], self.textures,
+                           params["texture"], grey=channels(image) == 1)
         return paper_blend(image, paper, params["mode"], params["opacity"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compose import Op
+from ...compose import Op, pick
 from ...functional.blend import BRIGHT_MODES, DARK_MODES
 from ...functional.scratches import scratches
 from ...serialize import register
@@ -53,7 +53,7 @@ class Scratches(Op):
     def sample(self, rng, shape):
         return {"count": draw_int(rng, self.count), "film": draw_int(rng, self.film),
                 "elastic": rng.uniform(*self.elastic), "opacity": rng.uniform(*self.opacity),
-                "bright_mode": str(rng.choice(self.bright_modes)), "dark_mode": str(rng.choice(self.dark_modes)),
+                "bright_mode": str(pick(rng, self.bright_modes)), "dark_mode": str(pick(rng, self.dark_modes)),
                 "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):

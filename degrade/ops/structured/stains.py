@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...compose import Op
+from ...compose import Op, pick
 from ...functional.stains import stains
 from ...serialize import register
 from ...validate import check_choices
@@ -34,7 +34,7 @@ class Stains(Op):
 
     def sample(self, rng, shape):
         return {"count": draw_int(rng, self.count), "strength": rng.uniform(*self.strength),
-                "kind": str(rng.choice(self.kinds)), "seed": int(rng.integers(SEED_MAX))}
+                "kind": str(pick(rng, self.kinds)), "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
         out, mask = stains(image, params["count"], self.size, params["strength"], params["kind"], params["seed"])
