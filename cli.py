@@ -25,7 +25,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except OSError as exc:
-            from oldphoto.datasets.imageio import WriteError
+            from oldphoto.infra.files import WriteError
 
             if isinstance(exc, WriteError):
                 message = str(exc)
@@ -77,7 +77,8 @@ def _expand_inputs(inputs: tuple[str, ...], out: str) -> Inputs:
 def degrade_cmd(inputs, out_dir, preset, config, seed, save_params) -> None:
     """Degrade image files (or every image in folders); outputs keep the input stems as PNG (a repeated
     stem gets -2, -3...). Exit 1 when a file failed or was skipped, or writing stopped (2: bad usage)."""
-    from oldphoto.datasets.imageio import ImageReadError, WriteError, read_rgb, write_bytes, write_image
+    from oldphoto.datasets.imageio import ImageReadError, read_rgb, write_image
+    from oldphoto.infra.files import WriteError, write_bytes
 
     pipe = _load_pipeline(preset, config)
     found = _expand_inputs(inputs, out_dir)
@@ -402,7 +403,7 @@ def weights_group() -> None:
 @click.option("--force", is_flag=True, help="Fetch and convert again even when verified files exist.")
 def weights_fetch_cmd(names, fid_weights, force) -> None:
     """Fetch, convert and verify weights (default: all). FID's Inception is optional: its failure only warns."""
-    from oldphoto.benchmark import weights
+    from oldphoto.infra import weights
 
     try:
         results = weights.fetch(list(names) or None, fid_weights=fid_weights, force=force)
@@ -421,7 +422,7 @@ def weights_fetch_cmd(names, fid_weights, force) -> None:
 @weights_group.command("list")
 def weights_list_cmd() -> None:
     """Every weights file: present (sha256 verified) or missing with the reason."""
-    from oldphoto.benchmark import weights
+    from oldphoto.infra import weights
 
     for item in weights.list_weights():
         click.echo(f"{item.name:14} {'present' if item.present else 'MISSING':8} {item.path}")
@@ -432,7 +433,7 @@ def weights_list_cmd() -> None:
 @click.argument("name", required=False)
 def weights_path_cmd(name) -> None:
     """Print the cache folder, or the verified path of weights NAME."""
-    from oldphoto.benchmark import weights
+    from oldphoto.infra import weights
 
     if name is None:
         click.echo(weights.weights_dir())

@@ -26,7 +26,7 @@ import os
 import re
 from pathlib import Path
 
-from oldphoto.datasets.imageio import write_bytes
+from oldphoto.infra.files import write_bytes
 
 from . import rundir
 from .intervals import better_of

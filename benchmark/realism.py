@@ -146,7 +146,8 @@ def _synthesize(source, out: Path, pipeline: degrade.Pipeline | None, crop: int,
 
 def _feature_statistics(device: str, unavailable: dict[str, str]) -> dict[str, tuple[Statistic, object]]:
     """The feature-set statistics that can be made here, with the metric that extracts their features."""
-    from oldphoto.benchmark import metrics, weights
+    from oldphoto.benchmark import metrics
+    from oldphoto.infra import weights
 
     made = {}
     candidates = [("kid-vgg16", "kid", {"features": "vgg16"}), ("fd-vgg16", "fd-vgg16", {}), ("fid", "fid", {}),

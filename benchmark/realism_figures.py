@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oldphoto.datasets.imageio import write_bytes
+from oldphoto.infra.files import write_bytes
 
 from . import photo_stats
 from .intervals import Bootstrap, mean_draws

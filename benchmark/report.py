@@ -22,7 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from oldphoto.datasets.imageio import read_rgb, write_bytes, write_image
+from oldphoto.datasets.imageio import read_rgb, write_image
+from oldphoto.infra.files import write_bytes
 from oldphoto.degrade.gallery import overlay
 
 from . import rundir

@@ -23,7 +23,7 @@ import math
 import os
 from pathlib import Path
 
-from oldphoto.datasets.imageio import write_bytes
+from oldphoto.infra.files import write_bytes
 
 PER_IMAGE = "per_image.csv"
 SUMMARY = "summary.csv"

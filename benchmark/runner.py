@@ -29,7 +29,8 @@ import numpy as np
 
 from oldphoto import __version__
 from oldphoto.datasets.engines import EngineError, Job, check_engine, open_engine
-from oldphoto.datasets.imageio import ImageReadError, WriteError, read_journal, read_rgb, write_image
+from oldphoto.datasets.imageio import ImageReadError, read_journal, read_rgb, write_image
+from oldphoto.infra.files import WriteError
 from oldphoto.degrade.validate import MIN_SIDE
 
 from . import rundir

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oldphoto.datasets.imageio import write_bytes
+from oldphoto.infra.files import write_bytes
 
 from . import claims, rundir
 from .claims import Claim, Evidence, evidence_table
@@ -54,7 +54,7 @@ GAP_COLUMNS = ("model", "gap", "ci_low", "ci_high", "n_real", "n_synthetic", "re
 def _relative(text: str) -> str:
     """``text`` without this machine's paths: the checkout's (messages name shipped files) and the
     weights cache's (``$OLDPHOTO_HOME``)."""
-    from . import weights
+    from oldphoto.infra import weights
 
     return text.replace(str(Path(__file__).resolve().parent.parent) + os.sep, "").replace(str(weights.home()),
                                                                                          "$OLDPHOTO_HOME")
@@ -62,7 +62,7 @@ def _relative(text: str) -> str:
 
 def study_metrics() -> tuple[str, ...]:
     """:data:`METRICS`, without fid when its Inception weights are absent (said once, in claims.md)."""
-    from . import weights
+    from oldphoto.infra import weights
 
     try:
         weights.verify("fid-inception")

@@ -8,7 +8,6 @@ Checksums: as published with the archives and recorded by TensorFlow Datasets' u
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tarfile
 import tempfile
@@ -17,6 +16,8 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from oldphoto.infra.files import file_sha256
 
 CHUNK = 1 << 20
 
@@ -51,14 +52,6 @@ ARCHIVES = {
                       448993893, "20dd31fd84d777bc1cf5d6b7654a3f569c0aec74458ae094122ad1d0489900fc",
                       "DIV2K_valid_HR", "val")),
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _verified(path: Path, archive: Archive) -> bool:

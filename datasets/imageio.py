@@ -12,8 +12,8 @@
   them), non-images and images over ``max_pixels`` (decompression bombs, checked from the header
   before any pixel is decoded) raise ImageReadError.
 
-Writes go through a temp file in the destination folder and an atomic rename; a write that fails
-(no space, no permission, no such folder) raises :class:`WriteError` naming the destination.
+Writes go through :func:`oldphoto.infra.files.write_bytes` (a temp file in the destination folder
+and an atomic rename; a failure raises :class:`~oldphoto.infra.files.WriteError` naming the destination).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from oldphoto.infra.files import write_bytes
 
 DEFAULT_MAX_PIXELS = 2**27  # 134 Mpx; Pillow itself refuses over 2 * Image.MAX_IMAGE_PIXELS (179 Mpx)
 # PNG encoder settings, fixed so output bytes never drift: zlib level 1 with Huffman-only coding after
@@ -40,13 +41,6 @@ PNG_STORED_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message names the file and the reason."""
-
-
-class WriteError(OSError):
-    """An output file could not be written: ``filename`` is the destination, ``strerror`` the reason."""
-
-    def __str__(self) -> str:
-        return f"{self.filename}: cannot write ({self.strerror})"
 
 
 def _open(path: Path, max_pixels: int, data: bytes | None = None) -> Image.Image:
@@ -152,36 +146,6 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
     if not ok:
         raise ValueError(f"{path}: OpenCV cannot encode {ext} images")
     write_bytes(path, buf.tobytes())
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a crash leaves the old file or none, never a partial one).
-
-    Any failure raises :class:`WriteError` after removing the temp file. The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask).
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise WriteError(exc.errno, exc.strerror or str(exc), str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise WriteError(exc.errno, exc.strerror or str(exc), str(path)) from None
-        raise
 
 
 def read_journal(path: str | os.PathLike) -> list[dict]:

@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from oldphoto import __version__, degrade
+from oldphoto.infra.files import WriteError, write_bytes
 
 from .engines import Job, check_engine, open_engine
-from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, WriteError, encode_png, read_journal, read_rgb, write_bytes
+from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_journal, read_rgb
 from .masks import MASK_BITS, encode_masks
 from .sources import Source, SourceError, locate
 

@@ -17,8 +17,9 @@ from unittest import mock
 
 import numpy as np
 
-from oldphoto.benchmark import weights
-from oldphoto.datasets.imageio import read_rgb, write_bytes
+from oldphoto.datasets.imageio import read_rgb
+from oldphoto.infra import weights
+from oldphoto.infra.files import write_bytes
 
 from .base import MetricError
 from .torch_util import batches

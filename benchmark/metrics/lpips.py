@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from oldphoto.benchmark import weights
+from oldphoto.infra import weights
 
 from .base import Metric, MetricError, check_min_size
 from .torch_util import batches, to_nchw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oldphoto.benchmark import weights
+from oldphoto.infra import weights
 
 from .base import Metric, check_min_size, gray601
 from .nss import aggd_beta, aggd_fit, aggd_mean_factor, imresize, mscn, pair_products

@@ -36,7 +36,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from oldphoto.datasets.imageio import WriteError, read_rgb, write_bytes, write_image
+from oldphoto.datasets.imageio import read_rgb, write_image
+from oldphoto.infra.files import WriteError, write_bytes
 from oldphoto.datasets.inputs import output_names
 from oldphoto.degrade.validate import MIN_SIDE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from oldphoto.datasets.imageio import write_bytes
+from oldphoto.infra.files import write_bytes
 
 
 class CheckpointError(RuntimeError):

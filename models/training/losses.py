@@ -78,7 +78,7 @@ def lpips_vgg16_state_dict() -> dict[str, torch.Tensor]:
 
     Raises the cache's ``WeightsError`` (saying to run ``oldphoto weights fetch``) when absent.
     """
-    from oldphoto.benchmark.weights import load_npz
+    from oldphoto.infra.weights import load_npz
 
     arrays = load_npz("lpips-vgg16")
     state = {}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from oldphoto.benchmark import weights
+from oldphoto.infra import weights
 
 
 @pytest.fixture()

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from oldphoto.benchmark import metrics, weights
+from oldphoto.benchmark import metrics
+from oldphoto.infra import weights
 from oldphoto.benchmark.metrics.base import gray601, y_ycbcr601
 from oldphoto.benchmark.metrics.fid import frechet_distance
 from oldphoto.benchmark.metrics.kid import kid_mmd2

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oldphoto.benchmark import metrics, weights
+from oldphoto.benchmark import metrics
+from oldphoto.infra import weights
 from oldphoto.datasets.imageio import read_rgb
 
 NAMES = ["I03", "I04", "I06", "I08", "I19"]

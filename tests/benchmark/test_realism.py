@@ -107,7 +107,7 @@ def result(real_noisy, needs_weights_module):
 @pytest.fixture(scope="module")
 def needs_weights_module():
     """Skip, saying why, when the VGG16 backbone of the feature distances is not in the weights cache."""
-    from oldphoto.benchmark import weights
+    from oldphoto.infra import weights
 
     try:
         weights.verify("lpips-vgg16")

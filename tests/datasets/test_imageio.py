@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from oldphoto.datasets.imageio import (ImageReadError, WriteError, encode_png, image_size, read_rgb, write_bytes,
-                                       write_image)
+from oldphoto.datasets.imageio import ImageReadError, encode_png, image_size, read_rgb, write_image
+from oldphoto.infra.files import WriteError, write_bytes
 
 
 def test_exif_orientation_is_applied(tmp_path):

@@ -66,7 +66,7 @@ def tiny_size(monkeypatch):
 
 
 def vgg_available() -> bool:
-    from oldphoto.benchmark.weights import WeightsError, verify
+    from oldphoto.infra.weights import WeightsError, verify
 
     try:
         verify("lpips-vgg16")

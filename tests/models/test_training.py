@@ -228,7 +228,7 @@ def test_perceptual_loss_with_weights_from_a_file(tmp_path):
 
 
 def test_perceptual_loss_on_the_cached_lpips_backbone():
-    from oldphoto.benchmark.weights import WeightsError
+    from oldphoto.infra.weights import WeightsError
 
     try:
         features = vgg16_features()

@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from oldphoto.datasets.imageio import write_bytes
+from .files import file_sha256, write_bytes
 
 FID_FILE_NAME = "pt_inception-2015-12-05-6726825d.pth"
 FID_SHA256_PREFIX = "6726825d"
@@ -52,14 +52,6 @@ def home() -> Path:
 
 def weights_dir() -> Path:
     return home() / "weights"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- downloading and reading archives ---------------------------------------------------------------
@@ -249,7 +241,7 @@ def _fetch_fid_inception(tmp: Path, user_file: Path | None) -> Path:
         user_file = tmp / FID_FILE_NAME
     if not user_file.is_file():
         raise WeightsError(f"--fid-weights {user_file}: no such file")
-    digest = sha256_file(user_file)
+    digest = file_sha256(user_file)
     if not digest.startswith(FID_SHA256_PREFIX):
         raise WeightsError(f"{user_file}: sha256 {digest[:8]}... does not match {FID_FILE_NAME} "
                            f"(expected prefix {FID_SHA256_PREFIX})")
@@ -301,7 +293,7 @@ def _store(spec: WeightsSpec, write: Callable[[Path], None]) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     manifest = _read_json(weights_dir() / "manifest.json")
-    manifest[spec.name] = {"file": spec.file, "sha256": sha256_file(target), "source": spec.source}
+    manifest[spec.name] = {"file": spec.file, "sha256": file_sha256(target), "source": spec.source}
     _write_json(weights_dir() / "manifest.json", manifest)
     return target
 
@@ -325,7 +317,7 @@ def verify(name: str) -> Path:
                 else "run `oldphoto weights fetch`")
         reason = _read_json(weights_dir() / "status.json").get(name, f"not fetched yet; {hint}")
         raise WeightsError(f"weights {name!r} missing from {weights_dir()}: {reason}")
-    if sha256_file(target) != entry["sha256"]:
+    if file_sha256(target) != entry["sha256"]:
         raise WeightsError(f"{target}: sha256 differs from the manifest (corrupt or edited); "
                            "run `oldphoto weights fetch --force`")
     return target
