@@ -626,7 +626,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     from tqdm import tqdm
 
     from oldphoto import models
-    from oldphoto.models.training import CheckpointError
+    from oldphoto.models import CheckpointError
 
     from .domain_gap import METRIC as LATENT_GAP, LatentGap
 

@@ -7,6 +7,7 @@
 """
 
 from .base import Restorer
+from .checkpoint import CheckpointError
 from .registry import create, describe, list_models, model_info, register_model
 
-__all__ = ["Restorer", "create", "describe", "list_models", "model_info", "register_model"]
+__all__ = ["CheckpointError", "Restorer", "create", "describe", "list_models", "model_info", "register_model"]

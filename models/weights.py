@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .training.checkpoint import CheckpointError, load_checkpoint, load_state, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, load_state, save_checkpoint
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 WEIGHTS_FORMAT = "oldphoto-restorer-weights/1"

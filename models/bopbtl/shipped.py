@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..training import CheckpointError
+from ..checkpoint import CheckpointError
 from ..weights import CHECKPOINT_DIR
 from .model import BopbtlNet
 from .train import load_stage_weights

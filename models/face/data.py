@@ -159,9 +159,3 @@ class FaceDataset(Dataset):
         result = self.pipeline(face, seed=seed)
         return {"id": f"{record.id}-{index % self.per_image}", "clean": to_tensor(result.target),
                 "degraded": to_tensor(result.image)}
-
-
-def describe_records(records: list[FaceRecord]) -> list[str]:
-    """One line per face: its id and source file (what a model card lists)."""
-    return [f"{r.id}: {r.path.name}" + ("" if r.landmarks is None else " (auto-aligned)") for r in records]
-

@@ -5,7 +5,7 @@ and the shared :func:`train` loop (``oldphoto train NAME``) handles seeds, data 
 precision, DDP under ``torchrun``, progress, sample grids, checkpoints and exact resume.
 """
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .loop import TrainResult, train
 from .registry import get_trainer, list_trainers, register_trainer
 from .run import load_run_config, train_from_config

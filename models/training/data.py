@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .stage import TrainConfig
+from .config import TrainConfig
 
 
 class CropDataset(Dataset):

@@ -75,11 +75,6 @@ def wrap(module: nn.Module, info: DistInfo, find_unused: bool = False) -> nn.Mod
     return nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=find_unused)
 
 
-def unwrap(module: nn.Module) -> nn.Module:
-    """The plain module inside a DistributedDataParallel wrapper (or the module itself)."""
-    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
-
-
 def mean_across_ranks(values: dict[str, float], info: DistInfo) -> dict[str, float]:
     """Average scalar logs over ranks (all ranks must call it; returns the input when not distributed)."""
     if not info.enabled or not values:

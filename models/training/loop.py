@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 from ..configs import config_dict, make_config
 from ..tensors import resolve_device
 from . import distributed
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .registry import get_trainer
 from .sampling import StepBatchSampler
 from .stage import Stage, TrainConfig

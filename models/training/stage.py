@@ -4,65 +4,16 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import torch
 from torch import nn
 
+from ..checkpoint import CheckpointError, load_state
 from . import distributed
-
-
-@dataclass
-class TrainConfig:
-    """Options of the shared loop; a stage may subclass it to add its loss weights.
-
-    ``crop``: training crop side in pixels. ``preset``: degradation preset for on-the-fly data;
-    ``per_image``: on-the-fly samples per source photo (distinct crops and degradations);
-    ``grey_fraction``: share of on-the-fly samples whose photo is turned grey (BT.601, the clean
-    target too) before the preset degrades it, as for a black-and-white print (0 = the preset alone;
-    the presets grey 10% of samples only after degrading them).
-    ``amp``: mixed precision (float16 autocast + gradient scaling), used on CUDA only.
-    ``lr_decay``: fraction of ``steps`` at the end over which every learning rate falls linearly
-    to 0 (0 = constant; the paper's bopbtl recipe, 100 epochs constant then 100 of decay, is 0.5).
-    ``*_every``: intervals in steps (``checkpoint_every``/``sample_every`` 0 = only at the end).
-    """
-
-    steps: int = 2000
-    batch_size: int = 8
-    lr: float = 2e-4
-    crop: int = 96
-    preset: str = "bopbtl-code"
-    per_image: int = 64
-    grey_fraction: float = 0.0
-    num_workers: int = 0
-    log_every: int = 10
-    checkpoint_every: int = 500
-    sample_every: int = 500
-    samples: int = 4
-    amp: bool = True
-    lr_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "crop", "per_image", "log_every", "samples"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("num_workers", "checkpoint_every", "sample_every"):
-            if int(getattr(self, name)) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        for name in ("lr_decay", "grey_fraction"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be a fraction in [0, 1], got {getattr(self, name)}")
-
-    def lr_factor(self, step: int) -> float:
-        """Learning-rate multiplier for the step after ``step`` completed ones (see ``lr_decay``)."""
-        decay_steps = self.lr_decay * self.steps
-        if decay_steps == 0:
-            return 1.0
-        return min(1.0, max(0.0, (self.steps - step) / decay_steps))
+from .config import TrainConfig
+from .data import build_dataset
 
 
 class Stage(ABC):
@@ -112,18 +63,7 @@ class Stage(ABC):
     def make_dataset(cls, train_config: TrainConfig, seed: int, data_dir=None, source=None):
         """The training set for ``oldphoto train`` (default: :func:`~.data.build_dataset`);
         override for stages that need other data (e.g. real photos)."""
-        from .data import build_dataset
-
         return build_dataset(train_config, seed, data_dir=data_dir, source=source)
-
-    @staticmethod
-    def defect_mask(batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
-        """The union defect mask Nx1xHxW in {0, 1}: ``mask``, else the last channel of ``masks``, else None."""
-        if "mask" in batch:
-            return batch["mask"] if batch["mask"].ndim == 4 else batch["mask"][:, None]
-        if "masks" in batch:
-            return batch["masks"][:, -1:]
-        return None
 
     def export(self, path: Path, meta: dict) -> Path | None:
         """Write inference weights (what a restorer loads) to ``path``; None when the stage has none."""
@@ -152,8 +92,6 @@ class Stage(ABC):
 
     def load_state_dict(self, state: dict, source: Path) -> None:
         """Restore :meth:`state_dict`; mismatches are errors naming ``source``."""
-        from .checkpoint import CheckpointError, load_state
-
         for key in ("modules", "optimizers"):
             expected, found = set(getattr(self, key)), set(state.get(key, {}))
             if expected != found:
