@@ -1,11 +1,22 @@
-"""Model and training configs are small dataclasses; this turns None / dict / instance into one."""
+"""Model and training configs are small dataclasses: turning None / dict / instance into one, and the
+PatchGAN discriminator sizes that more than one family trains with."""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    """PatchGAN discriminators (image: ``scales`` scales; latent: one scale)."""
+
+    channels: int = 64
+    layers: int = 3
+    scales: int = 2
 
 
 def make_config(cls: type[T], value: Any, owner: str) -> T:

@@ -37,7 +37,7 @@ def register_model(name: str, description: str = "") -> Callable:
 
 
 def load_families() -> None:
-    """Import every module in FAMILY_MODULES (each registers its models and trainers)."""
+    """Import every module in FAMILY_MODULES (each registers its models)."""
     for module in FAMILY_MODULES:
         importlib.import_module(module)
 

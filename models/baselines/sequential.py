@@ -3,23 +3,19 @@
 The paper's "sequential" baseline chains single-purpose restorers; here the denoiser is trained on
 synthesized pairs (blur, noise, resampling, JPEG of the chosen preset) and the inpainting is
 classical. The network predicts the residual (degraded - clean) as in DnCNN; it has no batch norm.
+The training stage lives in :mod:`oldphoto.models.training.families.sequential`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..configs import config_dict
 from ..learned import TorchRestorer
 from ..registry import register_model
-from ..training import Stage, TrainConfig, register_trainer
-from ..training.losses import l1_loss
-from ..weights import save_weights
 from .classical import inpaint_telea
 
 
@@ -69,32 +65,3 @@ class SequentialRestorer(TorchRestorer):
 def create_sequential(config=None, pretrained: bool = True, device: str = "auto") -> SequentialRestorer:
     """Learned DnCNN-style denoiser, then OpenCV Telea inpainting of the defect mask."""
     return SequentialRestorer.build(SequentialConfig, config, pretrained, device)
-
-
-@dataclass
-class SequentialTrainConfig(TrainConfig):
-    lr: float = 1e-3
-
-
-@register_trainer("sequential")
-class SequentialStage(Stage):
-    """Trains the denoiser with an L1 loss between its output and the clean image."""
-
-    model_config_cls = SequentialConfig
-    train_config_cls = SequentialTrainConfig
-
-    def build(self):
-        net = DnCNN(self.model_config.width, self.model_config.depth)
-        return {"denoiser": net}, {"denoiser": torch.optim.Adam(net.parameters(), lr=self.train_config.lr)}
-
-    def train_step(self, batch):
-        with self.autocast():
-            loss = l1_loss(self.nets["denoiser"](batch["degraded"]).float(), batch["clean"])
-        self.optimize(loss, "denoiser")
-        return {"l1": loss.item()}
-
-    def sample(self, batch):
-        return [batch["degraded"], self.modules["denoiser"](batch["degraded"]), batch["clean"]]
-
-    def export(self, path: Path, meta: dict) -> Path:
-        return save_weights(path, "sequential", config_dict(self.model_config), self.modules["denoiser"], meta)

@@ -2,11 +2,9 @@
 head, scratch detector.
 
 Importing this package registers the models ``bopbtl``, ``bopbtl-pnl``, ``bopbtl-local`` and
-``bopbtl-ae`` and the trainers ``bopbtl-vae-old``, ``bopbtl-vae-clean``, ``bopbtl-mapping``,
-``bopbtl-fusion`` and ``bopbtl-detector``.
+``bopbtl-ae``; their training stages live in :mod:`oldphoto.models.training.families.bopbtl`.
 """
 
-from . import train  # registers the training stages
 from .configs import BopbtlConfig, get_config
 from .model import BopbtlNet, BopbtlRestorer
 

@@ -8,10 +8,19 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..configs import DiscriminatorConfig
+
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
 NORMS = ("instance", "none")
 FUSION_MODES = ("residual", "none")
 PATCH_FUSIONS = ("replace", "residual")
+# Registered name -> (global branch, variational VAEs).
+VARIANTS = {
+    "bopbtl": ("patch-attention", True),
+    "bopbtl-pnl": ("partial-nonlocal", True),
+    "bopbtl-local": ("local", True),
+    "bopbtl-ae": ("patch-attention", False),
+}
 
 
 @dataclass(frozen=True)
@@ -73,15 +82,6 @@ class DetectorConfig:
     base_channels: int = 64
     depth: int = 4
     threshold: float = 0.4
-
-
-@dataclass(frozen=True)
-class DiscriminatorConfig:
-    """PatchGAN discriminators (image: ``scales`` scales; latent: one scale)."""
-
-    channels: int = 64
-    layers: int = 3
-    scales: int = 2
 
 
 @dataclass(frozen=True)

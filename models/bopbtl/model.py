@@ -14,21 +14,15 @@ from ..learned import TorchRestorer
 from ..registry import register_model
 from ..tensors import count_parameters, crop_to, image_to_tensor
 from .blocks import pad_to_fit
-from .configs import BopbtlConfig, get_config
+from .configs import VARIANTS, BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
 from .fusion import FusionHead
 from .mapping import Mapping
+from .shipped import load_shipped
 from .vae import DOWNSAMPLING, VAE
 
 # Smallest padded side: the 7x7 stem reflects 3 pixels and latent convs reflect 1.
 MIN_SIZE = 8
-# Registered name -> (global branch, variational VAEs).
-VARIANTS = {
-    "bopbtl": ("patch-attention", True),
-    "bopbtl-pnl": ("partial-nonlocal", True),
-    "bopbtl-local": ("local", True),
-    "bopbtl-ae": ("patch-attention", False),
-}
 
 
 def latent_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -140,8 +134,6 @@ def build(name: str, config=None, pretrained: bool | str | Path = True, device: 
     net = BopbtlNet(get_config(config).variant(branch, variational))
     restorer = BopbtlRestorer(name, net, device)
     if pretrained is True:
-        from .shipped import load_shipped
-
         restorer.weights_meta = load_shipped(net, name)
     elif pretrained:
         restorer.load(pretrained)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from torch import nn
+
 from ..checkpoint import CheckpointError
 from ..weights import CHECKPOINT_DIR
-from .model import BopbtlNet
-from .train import load_stage_weights
+from .parts import load_stage_weights
 
 
 def shipped_dir(config_name: str) -> Path:
@@ -35,8 +36,8 @@ def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tup
     return parts
 
 
-def load_shipped(net: BopbtlNet, model: str) -> dict:
-    """Load the shipped parts of ``model`` into ``net``; returns meta per stage (file and its meta).
+def load_shipped(net: nn.Module, model: str) -> dict:
+    """Load the shipped parts of ``model`` into ``net`` (a :class:`~.model.BopbtlNet`); returns meta per stage (file and its meta).
 
     A missing part, or one trained with another config, is a CheckpointError naming the file.
     """

@@ -6,10 +6,11 @@ precision, DDP under ``torchrun``, progress, sample grids, checkpoints and exact
 """
 
 from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
 from .loop import TrainResult, train
 from .registry import get_trainer, list_trainers, register_trainer
 from .run import load_run_config, train_from_config
-from .stage import Stage, TrainConfig
+from .stage import Stage
 
 __all__ = ["CheckpointError", "Stage", "TrainConfig", "TrainResult", "get_trainer", "list_trainers",
            "load_checkpoint", "load_run_config", "register_trainer", "save_checkpoint", "train",

@@ -21,13 +21,14 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..configs import config_dict, make_config
 from ..tensors import resolve_device
 from . import distributed
-from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
 from .registry import get_trainer
 from .sampling import StepBatchSampler
-from .stage import Stage, TrainConfig
+from .stage import Stage
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = "oldphoto-training/1"

@@ -11,11 +11,11 @@ import torch
 from oldphoto import models
 from oldphoto.models.bopbtl.configs import FULL, SMALL, BopbtlConfig, get_config
 from oldphoto.models.bopbtl.detector import ScratchDetector
-from oldphoto.models.bopbtl.discriminators import MultiScaleDiscriminator, latent_discriminator
 from oldphoto.models.bopbtl.mapping import Mapping
 from oldphoto.models.bopbtl.model import BopbtlNet
 from oldphoto.models.bopbtl.vae import VAE
 from oldphoto.models.training import CheckpointError
+from oldphoto.models.training.discriminators import MultiScaleDiscriminator, latent_discriminator
 from oldphoto.models.weights import save_weights
 
 torch.set_num_threads(2)

@@ -12,13 +12,15 @@ from torch.utils.data import Dataset
 
 from oldphoto import models
 from oldphoto.models.bopbtl import configs
+from oldphoto.models.bopbtl.assemble import assemble_weights
 from oldphoto.models.bopbtl.configs import BopbtlConfig
 from oldphoto.models.bopbtl.mapping import Mapping
 from oldphoto.models.bopbtl.model import BopbtlNet
-from oldphoto.models.bopbtl.train import BopbtlTrainConfig, assemble_weights, identity_pairs, load_stage_weights
+from oldphoto.models.bopbtl.parts import load_stage_weights
 from oldphoto.models.bopbtl.vae import VAE
 from oldphoto.models.training import CheckpointError, Stage, get_trainer, load_checkpoint, save_checkpoint, train
 from oldphoto.models.training.distributed import DistInfo
+from oldphoto.models.training.families.bopbtl import BopbtlTrainConfig, identity_pairs
 from oldphoto.models.weights import save_weights
 
 torch.set_num_threads(2)

@@ -89,7 +89,7 @@ def run_gated(tmp_path, find_unused: bool) -> subprocess.CompletedProcess:
 
 def test_mask_gated_branches_train_under_ddp_only_with_find_unused(tmp_path):
     """A batch without defects leaves the global branch unused: DDP must be told to look for that."""
-    from oldphoto.models.bopbtl.train import MappingStage
+    from oldphoto.models.training.families.bopbtl import MappingStage
 
     assert MappingStage.unused_parameters
     ok = run_gated(tmp_path, find_unused=True)

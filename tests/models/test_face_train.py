@@ -12,8 +12,8 @@ import torch
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb, write_image
 from oldphoto.models import create
-from oldphoto.models.face.data import FaceDataset, aligned_layout, face_sources
-from oldphoto.models.face.train import FaceStage, FaceTrainConfig
+from oldphoto.models.training.families.face import FaceStage, FaceTrainConfig
+from oldphoto.models.training.families.face_data import FaceDataset, aligned_layout, face_sources
 from oldphoto.models.training import train
 
 # Square windows around the two builtin faces (x, y, side): stand-ins for aligned dataset crops.

@@ -8,18 +8,16 @@
 ``bopbtl-vae-clean`` VAE2 on clean photos Y.
 ``bopbtl-mapping``   the mapping Z_X -> Z_Y between the frozen VAEs of the two stages above.
 ``bopbtl-detector``  the scratch detector on the defect masks of the data (focal + Dice loss).
-``bopbtl-fusion``    the identity-safe fusion head (:mod:`.fusion`) on top of the frozen VAEs and
+``bopbtl-fusion``    the identity-safe fusion head (:mod:`oldphoto.models.bopbtl.fusion`) on top of the frozen VAEs and
                      mapping: image L1, perceptual, conditional LSGAN and feature matching on the
                      restored photo, with identity pairs (a clean photo in, the same photo out).
 
-Each stage exports its own network; :func:`assemble_weights` joins them into the weight file a
-restorer loads.
+Each stage exports its own network in the format of :mod:`oldphoto.models.bopbtl.parts`;
+:func:`oldphoto.models.bopbtl.assemble.assemble_weights` joins them into the weight file a restorer loads.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,17 +27,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..configs import config_dict
-from ..training import CheckpointError, Stage, TrainConfig, load_checkpoint, register_trainer
-from ..training.losses import VGGPerceptualLoss, feature_matching_loss, l1_loss, lsgan_loss, vgg16_features
-from ..weights import load_weights, save_weights
-from .configs import BopbtlConfig, get_config
-from .detector import ScratchDetector, rgb_to_grey
-from .discriminators import MultiScaleDiscriminator, latent_discriminator
-from .fusion import FusionHead
-from .mapping import Mapping
-from .model import VARIANTS, BopbtlNet, latent_mask
-from .vae import VAE
+from oldphoto.models.bopbtl.configs import BopbtlConfig
+from oldphoto.models.bopbtl.detector import ScratchDetector, rgb_to_grey
+from oldphoto.models.bopbtl.fusion import FusionHead
+from oldphoto.models.bopbtl.mapping import Mapping
+from oldphoto.models.bopbtl.model import latent_mask
+from oldphoto.models.bopbtl.parts import BopbtlStageConfig, load_stage_weights
+from oldphoto.models.bopbtl.vae import VAE
+from oldphoto.models.checkpoint import CheckpointError
+from oldphoto.models.configs import config_dict
+from oldphoto.models.weights import save_weights
+
+from ..config import TrainConfig
+from ..discriminators import MultiScaleDiscriminator, latent_discriminator
+from ..losses import VGGPerceptualLoss, feature_matching_loss, l1_loss, lsgan_loss, vgg16_features
+from ..registry import register_trainer
+from ..stage import Stage
 
 # The held-out family standing in for real old photos when no real folder is given.
 STAND_IN_REAL = {
@@ -52,29 +55,6 @@ STAND_IN_REAL = {
         {"type": "FilmGrain", "p": 0.8},
     ],
 }
-
-
-@dataclass
-class BopbtlStageConfig:
-    """``size``: ``"small"`` or ``"full"``; ``model``: the registered variant (global branch and
-    VAE/plain AE); ``real_folder``: real old photos for ``bopbtl-vae-old`` (None: the stand-in);
-    ``vae_old_weights``/``vae_clean_weights``: exported VAE files, needed by ``bopbtl-mapping`` and
-    ``bopbtl-fusion``; ``mapping_weights``: the exported mapping, needed by ``bopbtl-fusion``."""
-
-    size: str = "small"
-    model: str = "bopbtl"
-    real_folder: str | None = None
-    vae_old_weights: str | None = None
-    vae_clean_weights: str | None = None
-    mapping_weights: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.model not in VARIANTS:
-            raise ValueError(f"model {self.model!r}: expected one of {sorted(VARIANTS)}")
-        get_config(self.size)
-
-    def network_config(self) -> BopbtlConfig:
-        return get_config(self.size).variant(*VARIANTS[self.model])
 
 
 @dataclass
@@ -277,30 +257,6 @@ def export_stage(stage: Stage, path: Path, module: nn.Module, meta: dict) -> Pat
     return save_weights(path, stage.name, config_dict(stage.model_config), module, {**meta, "network": network})
 
 
-def recorded_network(payload: dict) -> BopbtlConfig:
-    """The network config a stage export was trained with. Exports written before the config was
-    recorded name only the size; all of them were trained with InstanceNorm, the only norm then."""
-    meta = payload.get("meta") or {}
-    if "network" in meta:
-        return BopbtlConfig.from_dict(meta["network"])
-    named = BopbtlStageConfig(**payload["config"]).network_config()
-    return dataclasses.replace(named, vae=dataclasses.replace(named.vae, norm="instance"),
-                               mapping=dataclasses.replace(named.mapping, norm="instance"))
-
-
-def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig, part: str) -> dict:
-    """Load ``stage``'s export at ``path`` into ``module`` after checking that its ``part`` of the
-    network config (``"vae"``, ``"mapping"`` or ``"detector"``) equals ``expected``'s; returns meta."""
-    payload = load_checkpoint(path, required=("config",))
-    try:
-        stored = recorded_network(payload)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a bopbtl stage export ({exc})") from None
-    if getattr(stored, part) != getattr(expected, part):
-        raise CheckpointError(f"{path}: {part} was trained as {getattr(stored, part)}, expected {getattr(expected, part)}")
-    return load_weights(module, stage, path)
-
-
 def load_frozen_vae(config: BopbtlConfig, stage: str, path: str | None, device: torch.device) -> VAE:
     """A VAE exported by ``stage``, frozen in eval mode (an error naming the file when unusable)."""
     if not path:
@@ -476,21 +432,3 @@ class DetectorStage(Stage):
 
     def export(self, path: Path, meta: dict) -> Path:
         return export_stage(self, path, self.modules["detector"], meta)
-
-
-def assemble_weights(model: str, size: str, vae_old: str | os.PathLike, vae_clean: str | os.PathLike,
-                     mapping: str | os.PathLike, detector: str | os.PathLike, out: str | os.PathLike,
-                     meta: dict | None = None, fusion: str | os.PathLike | None = None) -> Path:
-    """Join the stage exports into the weight file restorer ``model`` at ``size`` loads (``fusion``:
-    the ``bopbtl-fusion`` export, required when the config has a fusion head)."""
-    net = BopbtlNet(get_config(size).variant(*VARIANTS[model]))
-    parts = [(net.vae_old, "bopbtl-vae-old", vae_old, "vae"), (net.vae_clean, "bopbtl-vae-clean", vae_clean, "vae"),
-             (net.mapping, "bopbtl-mapping", mapping, "mapping"), (net.detector, "bopbtl-detector", detector, "detector")]
-    if net.fusion is not None:
-        if fusion is None:
-            raise CheckpointError(f"{model} at {size!r} has a fusion head: pass the bopbtl-fusion export")
-        parts.append((net.fusion, "bopbtl-fusion", fusion, "fusion"))
-    sources = {}
-    for module, stage, path, part in parts:
-        sources[stage] = {"file": str(path), **load_stage_weights(module, stage, path, net.config, part)}
-    return save_weights(out, model, net.config.to_dict(), net, {**(meta or {}), "stages": sources})

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .configs import DiscriminatorConfig
+from ..configs import DiscriminatorConfig
 
 
 class PatchDiscriminator(nn.Module):

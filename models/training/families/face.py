@@ -4,7 +4,7 @@ Losses (as in SPADE / the reference's face stage): least-squares GAN against a c
 multi-scale PatchGAN that sees (degraded, candidate) pairs, discriminator feature matching, and
 the VGG16 perceptual loss (VGG19 cannot be had offline). ``--source`` is ``builtin``, an FFHQ or
 CelebA-HQ folder, or any folder of photos with faces (auto-aligned with the detector; see
-:mod:`.data`). ``crop`` is the aligned face side used for training (a multiple of 32).
+:mod:`.face_data`). ``crop`` is the aligned face side used for training (a multiple of 32).
 """
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from pathlib import Path
 
 import torch
 
-from ..bopbtl.configs import DiscriminatorConfig
-from ..bopbtl.discriminators import MultiScaleDiscriminator
-from ..configs import config_dict
-from ..training import Stage, TrainConfig, register_trainer
-from ..training.losses import VGGPerceptualLoss, feature_matching_loss, lsgan_loss, vgg16_features
-from ..weights import save_weights
-from .data import FaceDataset, face_sources
-from .detect import DetectorConfig
-from .generator import UPSAMPLINGS, FaceGenerator, FaceGeneratorConfig
-from .model import MODEL_NAME
+from oldphoto.models.configs import DiscriminatorConfig, config_dict
+from oldphoto.models.face.detect import DetectorConfig
+from oldphoto.models.face.generator import UPSAMPLINGS, FaceGenerator, FaceGeneratorConfig
+from oldphoto.models.face.model import MODEL_NAME
+from oldphoto.models.weights import save_weights
+
+from ..config import TrainConfig
+from ..discriminators import MultiScaleDiscriminator
+from ..losses import VGGPerceptualLoss, feature_matching_loss, lsgan_loss, vgg16_features
+from ..registry import register_trainer
+from ..stage import Stage
+from .face_data import FaceDataset, face_sources
 
 
 @dataclass

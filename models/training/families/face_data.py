@@ -26,8 +26,8 @@ from oldphoto.datasets.sources import list_images, make_source
 from oldphoto.datasets.synthesize import sample_seed
 from oldphoto.datasets.torch import to_tensor
 
-from .align import compose, similarity_transform, template, warp_to_template
-from .detect import DetectorConfig, FaceDetector
+from oldphoto.models.face.align import compose, similarity_transform, template, warp_to_template
+from oldphoto.models.face.detect import DetectorConfig, FaceDetector
 
 CELEBA_HQ_FOLDERS = ("CelebA-HQ-img", "data1024x1024", "celeba_hq")
 CACHE_PHOTOS = 64
