@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from oldphoto.datasets.imageio import read_rgb
 
-from .runner import BenchData, MetricFailures
+from .data import BenchData
+from .scoring import MetricFailures
 
 METRIC = "wasserstein-latent"
 POOLING = "old-photo-latent,channel-mean+std"

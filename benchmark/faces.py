@@ -29,8 +29,9 @@ from oldphoto.models.face.align import similarity_transform, template, warp_to_t
 from oldphoto.models.face.detect import DetectorConfig, Face, FaceDetector
 
 from . import rundir
-from .rundir import restored_path
-from .runner import BenchData, BenchSample, MetricFailures, MetricSet, ModelStatus, _digest, mean_std, score_one
+from .data import BenchData, BenchSample, digest
+from .rundir import ModelStatus, restored_path
+from .scoring import MetricFailures, MetricSet, mean_std, score_one
 
 FACE_SIZE = 256
 SUFFIX = "-faces"
@@ -101,7 +102,7 @@ def _face_data(paired: BenchData, out: Path, faces: dict[str, list[Face]], confi
              zip(samples, (face for found in faces.values() for face in found))]
     identity = {**paired.identity, "kind": "faces", "faces": {"detector": asdict(config), "size": FACE_SIZE,
                                                                "template": "ffhq-5pt"},
-                "n": len(samples), "samples": _digest(boxes)[:12]}
+                "n": len(samples), "samples": digest(boxes)[:12]}
     return BenchData(paired.name + SUFFIX, False, paired.root, samples, description, identity)
 
 

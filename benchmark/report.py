@@ -176,8 +176,8 @@ def _tile(page: _Page, label: str, path: Path, box: tuple[int, int, int], shape:
 
 
 def _sample_grids(page: _Page, run: dict, max_samples: int, zoom_side: int) -> None:
+    from .data import BenchSample, read_mask
     from .faces import face_crop_path
-    from .runner import BenchSample, read_mask
 
     per_image = {(r["model"], r["dataset"], r["sample"]): r for r in run["per_image"]}
     models = [m["model"] for m in run["models"]]

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from oldphoto.infra.files import write_bytes
@@ -118,3 +119,20 @@ def load_run(run_dir: str | os.PathLike) -> dict:
     return {"summary": read_csv(run_dir / SUMMARY), "models": read_csv(run_dir / MODELS),
             "per_image": read_csv(run_dir / PER_IMAGE), "differences": differences, "run": read_json(run_dir / RUN),
             "environment": read_json(run_dir / ENVIRONMENT)}
+
+
+@dataclass
+class ModelStatus:
+    """One (model, dataset) line of models.csv."""
+
+    model: str
+    dataset: str
+    config: str
+    params: int | None = None
+    device: str | None = None
+    samples: int = 0
+    seconds_per_mp: float | None = None
+    peak_memory_mib: float | None = None
+    memory_kind: str | None = None
+    status: str = "ok"
+    error: str = ""

@@ -13,7 +13,6 @@ or on any sample) is reported in ``models.csv`` and on the console, and the othe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -29,13 +28,16 @@ import numpy as np
 
 from oldphoto import __version__
 from oldphoto.datasets.engines import EngineError, Job, check_engine, open_engine
-from oldphoto.datasets.imageio import ImageReadError, read_journal, read_rgb, write_image
+from oldphoto.datasets.imageio import read_journal, read_rgb, write_image
 from oldphoto.infra.files import WriteError
-from oldphoto.degrade.validate import MIN_SIDE
+from oldphoto.infra.memory import peak_memory, reset_peak_memory
 
 from . import rundir
-from .intervals import Bootstrap, RunIntervals, counted_values
-from .rundir import metric_sort_key, parse_float, restored_path
+from .data import BenchData, BenchmarkError, BenchSample, digest, load_paired, load_real, read_mask
+from .domain_gap import METRIC as LATENT_GAP, LatentGap
+from .intervals import Bootstrap, RunIntervals
+from .rundir import ModelStatus, metric_sort_key, parse_float, restored_path
+from .scoring import MetricFailures, create_metrics, mean_std, score_one
 
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
 MASK_MODES = ("gt", "detected", "none")
@@ -46,256 +48,22 @@ PACKAGES = ("numpy", "scipy", "torch", "torchvision", "opencv-python-headless", 
             "lpips", "pytorch-fid", "piq", "pandas", "albumentations")
 
 
-class BenchmarkError(ValueError):
-    """Bad benchmark arguments or data; the message names the argument or file."""
-
-
-def _digest(data) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-# --- data ------------------------------------------------------------------------------------------
-
-@dataclass
-class BenchSample:
-    """One sample: its degraded input, clean target (None for real photos) and packed mask PNG (or None)."""
-
-    id: str
-    degraded: Path
-    clean: Path | None = None
-    mask: Path | None = None
-
-
-@dataclass
-class BenchData:
-    """A dataset to benchmark on. ``identity`` is machine-independent (no absolute paths) and
-    defines the protocol; ``real`` datasets have no clean targets and no ground-truth masks.
-    ``skipped``: (path, reason) of the files left out (unreadable, too small, not images)."""
-
-    name: str
-    real: bool
-    root: Path
-    samples: list[BenchSample]
-    description: str
-    identity: dict
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def data_id(self) -> str:
-        """What restored images depend on: the dataset without its sample count (so --limit reuses them)."""
-        return _digest({k: v for k, v in self.identity.items() if k not in ("n", "samples")})[:12]
-
-
-def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
-    """A folder written by ``oldphoto synthesize`` (clean/, degraded/, masks/, manifest.csv)."""
-    from oldphoto.datasets.synthesize import dataset_info, read_manifest
-
-    root = Path(root)
-    try:
-        info = dataset_info(root)
-    except ValueError as exc:
-        raise BenchmarkError(f"--data {exc}") from None
-    args = info["arguments"]
-    if info.get("status") != "complete":
-        raise BenchmarkError(f"--data {root}: the dataset is incomplete; rerun its `oldphoto synthesize` to finish it")
-    if args["pipeline"] is None:
-        raise BenchmarkError(f"--data {root}: an unpaired dataset (no clean images); pass it as --real")
-    rows = read_manifest(root)[:limit]
-    if not rows:
-        raise BenchmarkError(f"--data {root}: the manifest lists no samples")
-    source = args["source"]
-    source_name = source["kind"] if source["root"] is None else f"{source['kind']}:{Path(source['root']).name}"
-    samples = [BenchSample(r["id"], root / "degraded" / f"{r['id']}.png", root / "clean" / f"{r['id']}.png",
-                           root / "masks" / f"{r['id']}.png") for r in rows]
-    for s in samples:
-        for path in (s.degraded, s.clean):
-            if not path.is_file():
-                raise BenchmarkError(f"--data {root}: {path.relative_to(root)} is missing")
-    identity = {"kind": "paired", "source": source_name, "split": source.get("split"), "preset": args["preset"],
-                "pipeline": _digest(args["pipeline"])[:12], "crop": args["crop"], "seed": args["seed"],
-                "per_image": args["per_image"], "n": len(rows),
-                "samples": _digest([[r["id"], r["source_sha256"], r["params"]] for r in rows])[:12]}
-    name = f"{source_name.replace(':', '-')}-{args['preset']}"
-    crop = f"{args['crop']} px crops" if args["crop"] else "whole photos"
-    description = (f"{len(rows)} samples of source {source_name}" + (f" ({source['split']})" if source.get("split") else "")
-                   + f", degraded with preset {args['preset']} ({crop}, seed {args['seed']}, {args['per_image']} per photo)")
-    return BenchData(name, False, root, samples, description, identity)
-
-
-def _under(path: str, root: Path) -> str:
-    """``path`` relative to ``root`` where it lies under it, else as given (for one-line messages)."""
-    for base in (root, root.resolve()):
-        try:
-            return Path(path).relative_to(base).as_posix()
-        except ValueError:
-            pass
-    return path
-
-
-def load_real(root: str | os.PathLike, limit: int | None = None) -> BenchData:
-    """Real old photos: an unpaired synthesized folder or any folder of images. Files that cannot be
-    read as images, or with a side under ``MIN_SIDE`` px, are left out and listed in ``skipped``."""
-    from oldphoto.datasets.sources import SourceError
-    from oldphoto.datasets.torch import UnpairedDataset
-
-    root = Path(root)
-    try:
-        dataset = UnpairedDataset(root)
-    except (SourceError, ValueError) as exc:
-        raise BenchmarkError(f"--real {exc}") from None
-    skipped = [(str(p), reason) for p, reason in dataset.skipped]
-    samples, hashes = [], []
-    for sid, p in dataset.files[:limit]:
-        try:
-            data = Path(p).read_bytes()
-            height, width = read_rgb(p, data=data).shape[:2]
-        except (OSError, ImageReadError) as exc:
-            skipped.append((str(p), str(exc).removeprefix(f"{p}: ") if isinstance(exc, ImageReadError)
-                            else f"cannot read ({exc.strerror})"))
-            continue
-        if min(width, height) < MIN_SIDE:
-            skipped.append((str(p), f"too small: {width}x{height}, a side is under {MIN_SIDE} px"))
-            continue
-        samples.append(BenchSample(sid, Path(p)))
-        hashes.append([sid, hashlib.sha256(data).hexdigest()])
-    if not samples:  # run_benchmark logs skipped entries only once loading succeeded: say why here
-        shown = "; ".join(f"{_under(p, root)}: {reason}" for p, reason in skipped[:5])
-        more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-        raise BenchmarkError(f"--real {root}: no readable images found"
-                             + (f" ({len(skipped)} skipped: {shown}{more})" if skipped else ""))
-    identity = {"kind": "real", "source": root.name, "n": len(samples), "samples": _digest(hashes)[:12]}
-    description = f"{len(samples)} real old photos from folder {root.name} (no clean targets, no ground-truth masks)"
-    return BenchData(f"real-{root.name}", True, root, samples, description, identity, skipped)
-
-
-def read_mask(sample: BenchSample) -> np.ndarray | None:
-    """The sample's ground-truth ``defects`` mask (bool HxW), or None when it has no mask file."""
-    from oldphoto.datasets.masks import read_masks
-
-    if sample.mask is None or not sample.mask.is_file():
-        return None
-    return read_masks(sample.mask)["defects"]
-
-
-# --- metrics ---------------------------------------------------------------------------------------
-
-@dataclass
-class MetricSet:
-    """Created metrics by name, and the requested ones that could not be created (name -> reason)."""
-
-    metrics: dict
-    unavailable: dict
-
-    def applicable(self, data: BenchData, have_reference_set: bool) -> dict:
-        """Metrics that can score ``data``: on real photos, per-image metrics without a reference,
-        and set-level metrics when a clean reference set exists."""
-        out = {}
-        for name, m in self.metrics.items():
-            set_level = getattr(m, "set_level", False)
-            if set_level and not have_reference_set:
-                continue
-            if data.real and m.needs_reference and not set_level:
-                continue
-            out[name] = m
-        return out
-
-    def describe(self) -> dict:
-        return {name: {"convention": m.convention, "higher_is_better": bool(m.higher_is_better),
-                       "needs_reference": bool(m.needs_reference), "set_level": bool(getattr(m, "set_level", False))}
-                for name, m in self.metrics.items()}
-
-
-def create_metrics(names: list[str], device: str) -> MetricSet:
-    """``metrics.create(name, device=device)`` for each name; failures (e.g. missing weights) are kept
-    with their reason so the run goes on without that metric."""
-    from oldphoto.benchmark import metrics as metric_lib
-
-    known = metric_lib.list_metrics()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise BenchmarkError(f"--metrics: unknown metric(s) {unknown}; known: {', '.join(known)}")
-    created, unavailable = {}, {}
-    for name in names:
-        try:
-            created[name] = metric_lib.create(name, device=device)
-        except Exception as exc:  # noqa: BLE001 - any failure (weights, packages) leaves this metric out
-            unavailable[name] = f"{type(exc).__name__}: {exc}"
-    return MetricSet(created, unavailable)
-
-
-def score_one(metric, pred: np.ndarray, target: np.ndarray | None, mask: np.ndarray | None = None) -> float:
-    """One per-image value of ``metric`` for ``pred`` (against ``target`` when it needs one; a
-    masked metric also gets the ground-truth defect ``mask``)."""
-    metric.reset()
-    if getattr(metric, "needs_mask", False):
-        metric.update(pred, target, mask)
-    else:
-        metric.update(pred, target if metric.needs_reference else None)
-    return float(metric.per_image[0])
-
-
-class MetricFailures:
-    """Metric errors (an image under a metric's minimum size, missing weights of a set-level metric):
-    the value is left empty, the first error per (metric, dataset) is logged, all are counted for run.json."""
-
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.log = log
-        self.errors: dict[str, dict] = {}
-
-    def record(self, metric: str, dataset: str, what: str, exc: Exception) -> None:
-        """Count a failure of ``metric`` on ``what`` (a sample, or a model's set for set-level metrics)."""
-        key = f"{metric} on {dataset}"
-        if key not in self.errors:
-            self.log(f"warning: {key}: no value for {what} (nor for others it fails on): {type(exc).__name__}: {exc}")
-            self.errors[key] = {"first_error": f"{type(exc).__name__}: {exc}", "count": 0}
-        self.errors[key]["count"] += 1
-
-
-def mean_std(metric, values: list[float]) -> tuple[float, float]:
-    """The metric's own mean of ``values`` (its ``compute()``, e.g. PSNR clips ``inf``) and the
-    sample standard deviation of the values as that mean counts them (NaN for one value)."""
-    counted = counted_values(metric, values)
-    std = float(np.std(counted, ddof=1)) if len(counted) > 1 else math.nan
-    metric.per_image = list(values)
-    return metric.compute(), std
-
-
 # --- measuring -------------------------------------------------------------------------------------
 
 class PeakMemory:
-    """Peak memory while restoring, in MiB: CUDA's max allocated bytes on a CUDA device, else the
-    process's peak resident set (Linux VmHWM, reset at start; None where /proc is unavailable)."""
+    """Peak memory while restoring, in MiB (:mod:`oldphoto.infra.memory`): CUDA's max allocated bytes
+    on a CUDA device, else the process's peak resident set (None where /proc is unavailable)."""
 
     def __init__(self, device: str) -> None:
         self.device = str(device)
-        self.cuda = self.device.startswith("cuda")
-        self.kind = "cuda-max-allocated" if self.cuda else "process-peak-rss"
+        self.kind = "cuda-max-allocated" if self.device.startswith("cuda") else "process-peak-rss"
 
     def reset(self) -> None:
-        if self.cuda:
-            import torch
-
-            torch.cuda.reset_peak_memory_stats(self.device)
-            return
-        try:
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")
-        except OSError:
-            pass
+        reset_peak_memory(self.device)
 
     def peak_mib(self) -> float | None:
-        if self.cuda:
-            import torch
-
-            return torch.cuda.max_memory_allocated(self.device) / 2**20
-        try:
-            with open("/proc/self/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            pass
-        return None
+        peak, _ = peak_memory(self.device)
+        return None if peak is None else peak / 2**20
 
 
 def environment() -> dict:
@@ -332,23 +100,6 @@ def environment() -> dict:
 
 
 # --- the run ---------------------------------------------------------------------------------------
-
-@dataclass
-class ModelStatus:
-    """One (model, dataset) line of models.csv."""
-
-    model: str
-    dataset: str
-    config: str
-    params: int | None = None
-    device: str | None = None
-    samples: int = 0
-    seconds_per_mp: float | None = None
-    peak_memory_mib: float | None = None
-    memory_kind: str | None = None
-    status: str = "ok"
-    error: str = ""
-
 
 @dataclass
 class RunResult:
@@ -447,7 +198,7 @@ def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:
     if data.real and mask == "gt":
         mask_text = "no masks given (real photos have no ground truth)"
     conventions = {name: info["convention"] for name, info in metric_info.items()}
-    pid = _digest({"data": data.identity, "mask": mask_text, "metrics": conventions})[:10]
+    pid = digest({"data": data.identity, "mask": mask_text, "metrics": conventions})[:10]
     text = f"{data.description}; {mask_text}; metrics: " + ("; ".join(conventions.values()) or "none")
     return pid, text
 
@@ -628,7 +379,6 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     from oldphoto import models
     from oldphoto.models import CheckpointError
 
-    from .domain_gap import METRIC as LATENT_GAP, LatentGap
 
     if mask not in MASK_MODES:
         raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")

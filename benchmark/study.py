@@ -27,8 +27,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from oldphoto.infra.files import write_bytes
 
 from . import claims, rundir
@@ -205,8 +203,9 @@ def latent_gaps(real: str | os.PathLike, data: Path, bootstrap: Bootstrap, devic
     """The latent-gap rows of bopbtl and bopbtl-ae (with their bootstrap draws in ``draws``)."""
     from oldphoto import models
 
+    from .data import load_paired, load_real
     from .domain_gap import LatentGap
-    from .runner import MetricFailures, load_paired, load_real
+    from .scoring import MetricFailures
 
     failures = MetricFailures(log)
     gap = LatentGap(load_real(real), load_paired(data), failures, log)
