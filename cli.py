@@ -530,7 +530,7 @@ def restore_cmd(inputs, out_dir, model, config_name, weights, scratches, device,
     """Restore photos of any size (files or folders) into OUT/NAME.png with OUT/restore.json (a repeated
     stem gets -2, -3...). A file that fails is reported and the others go on; exit 1 if any failed or
     was skipped. A rerun into OUT with the same options resumes: files restored before are kept."""
-    from oldphoto.models.bopbtl.restore import RestoreOptions, restore_files
+    from oldphoto.apps.restore import RestoreOptions, restore_files
     from oldphoto.models import CheckpointError
 
     found = _expand_inputs(inputs, out_dir)

@@ -56,7 +56,8 @@ def measure_one(megapixels: float, branch: str, config: str, device: str, max_me
     import torch
 
     from oldphoto import models
-    from oldphoto.models.bopbtl.restore import GB, PhotoRestorer, peak_memory, reset_peak_memory
+    from oldphoto.infra.memory import GB, peak_memory, reset_peak_memory
+    from oldphoto.models.bopbtl.restore import PhotoRestorer
 
     restorer = models.create(BRANCH_MODELS[branch], config=config, pretrained=False, device=device)
     photo = PhotoRestorer(restorer, int(max_memory_gb * GB) if max_memory_gb else None)

@@ -1,0 +1,1 @@
+"""Applications on top of the library: restoring photo files (:mod:`.restore`)."""
