@@ -27,7 +27,6 @@ set sizes, statistics left out and why) and one figure per comparison in ``figur
 from __future__ import annotations
 
 import itertools
-import math
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -260,12 +259,11 @@ def realism(presets: list[str | degrade.Pipeline], real: str | os.PathLike, out:
     statistics (None: leave them out). Writes the files of the module notes into ``out``.
     """
     from oldphoto.datasets.sources import SourceError, make_source
-
-    from .metrics.base import resolve_device
+    from oldphoto.infra.device import resolve_device
 
     if not presets:
         raise RealismError("give at least one --preset")
-    device = resolve_device(device)
+    device = str(resolve_device(device))
     out = Path(out)
     try:
         pipelines = [p if isinstance(p, degrade.Pipeline) else degrade.preset(p) for p in presets]

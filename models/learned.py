@@ -8,9 +8,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from oldphoto.infra.device import resolve_device
+
 from .base import Restorer
 from .configs import make_config
-from .tensors import count_parameters, crop_to, image_to_tensor, pad_to_multiple, resolve_device, tensor_to_image
+from .tensors import count_parameters, crop_to, image_to_tensor, pad_to_multiple, tensor_to_image
 from .weights import load_weights, shipped_weights
 
 

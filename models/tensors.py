@@ -1,23 +1,10 @@
-"""Torch helpers shared by the learned models: devices, image <-> tensor, padding to a multiple."""
+"""Torch helpers shared by the learned models: image <-> tensor, padding to a multiple."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; any other value is passed to ``torch.device``."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device {device!r}: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r}: CUDA is not available on this machine")
-    return resolved
 
 
 def image_to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -11,13 +11,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from oldphoto.infra.colour import BT601_LUMA
+from oldphoto.infra.device import resolve_device
+
 
 class MetricError(ValueError):
     """Bad input for a metric; the message names the metric and the problem."""
 
 
 # BT.601 luma as used by MATLAB rgb2gray (and pyiqa's YIQ "Y"): weights on R, G, B.
-LUMA601 = np.array([0.299, 0.587, 0.114])
+LUMA601 = np.array(BT601_LUMA)
 # BT.601 YCbCr luma for 8-bit video range (16..235), applied to RGB in [0, 255].
 YCBCR601 = np.array([65.481, 128.553, 24.966]) / 255.0
 
@@ -30,15 +33,6 @@ def gray601(image: np.ndarray) -> np.ndarray:
 def y_ycbcr601(image: np.ndarray) -> np.ndarray:
     """BT.601 YCbCr Y (16..235) of a float HxWx3 image in [0, 255], float64 HxW, not rounded."""
     return 16.0 + image.astype(np.float64) @ YCBCR601
-
-
-def resolve_device(device: str | None) -> str:
-    """"auto" picks cuda when available, otherwise cpu; other strings are passed to torch."""
-    if device in (None, "auto"):
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(device)
 
 
 def _one_array(metric: str, arg: str, array: np.ndarray, index: int) -> np.ndarray:
@@ -122,7 +116,7 @@ class Metric:
     set_level: bool = False
 
     def __init__(self, device: str | None = "cpu") -> None:
-        self.device = resolve_device(device)
+        self.device = str(resolve_device(device))
         self.per_image: list[float] = []
 
     @property

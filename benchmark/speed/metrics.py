@@ -16,9 +16,9 @@ import numpy as np
 from oldphoto.benchmark import metrics
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
+from oldphoto.infra.colour import BT601_LUMA
 
 Pair = tuple[np.ndarray, np.ndarray]
-LUMA601 = (0.299, 0.587, 0.114)
 
 
 def make_pair(size: int, seed: int = 0) -> Pair:
@@ -35,7 +35,7 @@ def _tensor(image: np.ndarray, gray: bool = False):
 
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
     if gray:
-        x = (x * torch.tensor(LUMA601).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        x = (x * torch.tensor(BT601_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return x
 
 

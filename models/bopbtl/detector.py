@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from oldphoto.infra.colour import BT601_LUMA
+
 from ..tensors import crop_to
 from .blocks import pad_to_fit
 from .configs import DetectorConfig
@@ -13,7 +15,7 @@ from .configs import DetectorConfig
 
 def rgb_to_grey(image: torch.Tensor) -> torch.Tensor:
     """B x 3 x H x W RGB in [0, 1] -> B x 1 x H x W luma (ITU-R BT.601 weights)."""
-    weights = image.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    weights = image.new_tensor(BT601_LUMA).view(1, 3, 1, 1)
     return (image * weights).sum(dim=1, keepdim=True)
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..tensors import resolve_device
+from oldphoto.infra.device import resolve_device
+
 from .errors import FaceStageError
 
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")  # image left/right

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from oldphoto.infra.device import resolve_device
+
 from ..base import Restorer
 from ..configs import make_config
 from ..registry import register_model
-from ..tensors import count_parameters, resolve_device
+from ..tensors import count_parameters
 from ..weights import load_weights, shipped_weights
 from .blend import BlendConfig
 from .detect import DetectorConfig, FaceDetector

@@ -21,9 +21,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from oldphoto.infra.device import resolve_device
+
 from ..checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..configs import config_dict, make_config
-from ..tensors import resolve_device
 from . import distributed
 from .config import TrainConfig
 from .registry import get_trainer
