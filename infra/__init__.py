@@ -1,2 +1,3 @@
-"""Shared infrastructure at the bottom floor: atomic file writes and digests (:mod:`.files`), the
-third-party weight cache (:mod:`.weights`), devices (:mod:`.device`) and peak-memory probes (:mod:`.memory`)."""
+"""Shared infrastructure at the bottom floor (see tests/test_layering.py): atomic file writes and
+digests (:mod:`.files`), the third-party weight cache (:mod:`.weights`), compute devices
+(:mod:`.device`), peak-memory probes (:mod:`.memory`) and colour constants (:mod:`.colour`)."""
