@@ -2,9 +2,10 @@
 
 Usage: python fusion_curve.py WORK MODEL
 Reads the checkpoint snapshots ``WORK/fusion-MODEL/ckpt-*.pt`` (copies of ``checkpoint.pt`` taken
-as the run wrote them) and the exports of the frozen parts in ``WORK``; for each snapshot, the mean
-PSNR (dB) of the restored held-out crops (``WORK/heldout``, ``WORK/heldout-grey``, ground-truth
-masks; the crops' sides are multiples of 4, so no padding) and of the undegraded ones (``WORK/heldout-clean``, ``WORK/heldout-grey-clean``). Writes
+as the run wrote them), the run's last ``checkpoint.pt`` and the exports of the frozen parts in
+``WORK``; for each snapshot, the mean PSNR (dB) of the restored held-out crops (``WORK/heldout``,
+``WORK/heldout-grey``, ground-truth masks; the crops' sides are multiples of 4, so no padding) and
+of the undegraded ones (``WORK/heldout-clean``, ``WORK/heldout-grey-clean``). Writes
 ``WORK/fusion-MODEL/curve.tsv``: step, CPU hours (one thread), the four PSNRs.
 """
 
@@ -58,7 +59,7 @@ def main(work: str, model: str) -> None:
     items = {name: translated_items(net, PairedDataset(work / name)) for name in SETS}
     rows = ["step\tcpu_hours\t" + "\t".join(f"psnr_{name}" for name in SETS)]
     snapshots = {}
-    for path in sorted(run.glob("ckpt-*.pt")):
+    for path in [*sorted(run.glob("ckpt-*.pt")), run / "checkpoint.pt"]:  # the last one may have no snapshot
         payload = load_checkpoint(path)
         snapshots[int(payload["step"])] = payload
     for step, payload in sorted(snapshots.items()):

@@ -32,8 +32,8 @@ train() {  # STAGE RUN: one training run with its config file (resumed from its 
   $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 $resume \
     >> "$WORK/$2.out" 2>&1
 }
-snapshots() {  # RUN: keep a copy of each checkpoint the run writes (fusion_curve.py reads them)
-  while [ ! -f "$WORK/$1/weights.pt" ]; do
+snapshots() {  # RUN PID: keep a copy of each checkpoint the run writes while PID trains (fusion_curve.py reads them)
+  while kill -0 "$2" 2>/dev/null; do
     if [ -f "$WORK/$1/checkpoint.pt" ]; then
       snap="$WORK/$1/ckpt-$(stat -c %Y "$WORK/$1/checkpoint.pt").pt"
       [ -f "$snap" ] || cp "$WORK/$1/checkpoint.pt" "$snap"
@@ -63,7 +63,7 @@ else
   train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
   train bopbtl-mapping mapping-bopbtl-local & wait
 fi
-for model in $MODELS; do snapshots "fusion-$model" & train bopbtl-fusion "fusion-$model" & done
+for model in $MODELS; do (train bopbtl-fusion "fusion-$model" & snapshots "fusion-$model" $!; wait) & done
 wait
 ship $SHARED $MAPPING_RUNS $FUSION_RUNS
 $OLDPHOTO weights fetch  # LPIPS backbone for the held-out tables (no network needed once cached)
