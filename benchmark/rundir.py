@@ -2,7 +2,7 @@
 
 A run folder ``OUT`` holds::
 
-    per_image.csv     model, dataset, sample, mask, seconds, megapixels, one column per metric
+    per_image.csv     model, dataset, sample, mask, config, data_id, weights, seconds, megapixels, one column per metric
     summary.csv       tidy rows: model, dataset, metric, convention, mean, std, n, higher_is_better,
                       ci_low, ci_high (bootstrap interval of the mean), resamples, seed
     differences.csv   model - reference per (model, reference, dataset, metric): n, difference, its

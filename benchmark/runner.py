@@ -42,7 +42,7 @@ from .scoring import MetricFailures, create_metrics, mean_std, score_one
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
 MASK_MODES = ("gt", "detected", "none")
 JOURNAL = ".per_image.jsonl"
-TEXT_KEYS = ("model", "dataset", "sample", "mask", "config", "data_id")
+TEXT_KEYS = ("model", "dataset", "sample", "mask", "config", "data_id", "weights")
 ROW_KEYS = (*TEXT_KEYS, "seconds", "megapixels")
 PACKAGES = ("numpy", "scipy", "torch", "torchvision", "opencv-python-headless", "scikit-image", "pillow",
             "lpips", "pytorch-fid", "piq", "pandas", "albumentations")
@@ -443,6 +443,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                                          error=message) for d in datasets]
                 continue
             meter = PeakMemory(restorer.device)
+            fingerprint = restorer.fingerprint[:16]  # kept rows of other weights are redone
             for data_index, bench in enumerate(datasets):
                 status = ModelStatus(model_name, bench.name, config_text, restorer.num_parameters, restorer.device,
                                      memory_kind=meter.kind)
@@ -457,7 +458,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 per_image = {n: m for n, m in applicable.items() if not getattr(m, "set_level", False)}
                 ran_any, worker_peaks = False, []
                 meter.reset()
-                identity = {"mask": mask, "config": config_text, "data_id": bench.data_id}
+                identity = {"mask": mask, "config": config_text, "data_id": bench.data_id, "weights": fingerprint}
                 tasks = _restore_tasks(out, model_name, bench, identity, mask, per_image, rows)
                 job = (Job("benchmark", _as_is, ModelState(restorer, per_image), restore_sample) if engine == "pool"
                        else Job("benchmark", _worker_state, (model_name, config, device, tuple(per_image)), restore_sample))

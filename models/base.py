@@ -41,6 +41,12 @@ class Restorer(ABC):
     def device(self) -> str:
         return "cpu"
 
+    @property
+    def fingerprint(self) -> str:
+        """What the restorer computes with beyond its config: a digest of its learned weights ("" for
+        methods without any). The benchmark redoes a kept result whose fingerprint changed."""
+        return ""
+
     @abstractmethod
     def restore_one(self, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """Restore one uint8 HxWx3 image; ``mask`` is a bool HxW defect mask or None."""

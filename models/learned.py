@@ -12,7 +12,7 @@ from oldphoto.infra.device import resolve_device
 
 from .base import Restorer
 from .configs import make_config
-from .tensors import count_parameters, crop_to, image_to_tensor, pad_to_multiple, tensor_to_image
+from .tensors import count_parameters, crop_to, image_to_tensor, module_digest, pad_to_multiple, tensor_to_image
 from .weights import load_weights, shipped_weights
 
 
@@ -47,6 +47,10 @@ class TorchRestorer(Restorer):
     @property
     def device(self) -> str:
         return str(self._device)
+
+    @property
+    def fingerprint(self) -> str:
+        return module_digest(self.network)
 
     def load(self, weights: str | os.PathLike | None, variant: str = "small") -> None:
         """Load ``weights`` (a path), or the shipped ``models/checkpoints/NAME-VARIANT.pt`` when None.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -43,3 +45,13 @@ def crop_to(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def count_parameters(module: torch.nn.Module) -> int:
     """Number of learned (trainable) parameters of ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def module_digest(module: torch.nn.Module) -> str:
+    """SHA-256 (hex) of ``module``'s state: every parameter and buffer, by name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        data = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{data.dtype}:{tuple(data.shape)};".encode())
+        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+    return digest.hexdigest()

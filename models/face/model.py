@@ -13,7 +13,7 @@ from oldphoto.infra.device import resolve_device
 from ..base import Restorer
 from ..configs import make_config
 from ..registry import register_model
-from ..tensors import count_parameters
+from ..tensors import count_parameters, module_digest
 from ..weights import load_weights, shipped_weights
 from .blend import BlendConfig
 from .detect import DetectorConfig, FaceDetector
@@ -68,6 +68,10 @@ class FaceRestorer(Restorer):
     @property
     def device(self) -> str:
         return str(self._device)
+
+    @property
+    def fingerprint(self) -> str:
+        return module_digest(self.generator)
 
     def load(self, path: str | os.PathLike) -> None:
         """Load generator weights (a CheckpointError naming the file when missing or unfitting)."""

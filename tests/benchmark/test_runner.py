@@ -184,6 +184,33 @@ def test_changed_config_is_recomputed(tmp_path, data):
     assert [r["psnr"] for r in first] != [r["psnr"] for r in second]
 
 
+def test_changed_weights_are_recomputed(tmp_path, data):
+    """Same name and config, other weights in the same file: kept rows are redone, not reused."""
+    import torch
+
+    from oldphoto.models.weights import save_weights
+
+    weights = tmp_path / "sequential.pt"
+    config = {"sequential": {"weights": str(weights)}}
+    restorer = models.create("sequential", device="cpu")
+    save_weights(weights, "sequential", {"width": 32, "depth": 8}, restorer.network, {})
+    kwargs = dict(metric_names=["psnr"], device="cpu", progress=False, log=quiet, configs=config)
+    run_benchmark(["sequential"], data, tmp_path / "run", **kwargs)
+    first = read_rows(tmp_path / "run" / "per_image.csv")
+    run_benchmark(["sequential"], data, tmp_path / "run", **kwargs)
+    assert read_rows(tmp_path / "run" / "per_image.csv") == first  # same weights: every row kept
+    with torch.no_grad():
+        for parameter in restorer.network.parameters():
+            parameter.mul_(0.5)
+    save_weights(weights, "sequential", {"width": 32, "depth": 8}, restorer.network, {})
+    run_benchmark(["sequential"], data, tmp_path / "run", **kwargs)
+    second = read_rows(tmp_path / "run" / "per_image.csv")
+    assert len({r["weights"] for r in first}) == len({r["weights"] for r in second}) == 1
+    assert first[0]["weights"] != second[0]["weights"]
+    assert all(a["seconds"] != b["seconds"] for a, b in zip(first, second))
+    assert [a["psnr"] for a in first] != [b["psnr"] for b in second]
+
+
 def test_interrupted_model_resumes_where_it_stopped(tmp_path, data, with_broken):
     """A model failing on its 2nd sample keeps its 1st row; the rerun restores only the other two."""
     run_benchmark(["broken"], data, tmp_path, metric_names=["psnr"], device="cpu", progress=False, log=quiet)
