@@ -61,7 +61,8 @@ def _expand_inputs(inputs: tuple[str, ...], out: str) -> Inputs:
     for path, reason in found.skipped:
         click.echo(f"skipped: {path}: {reason}", err=True)
     if not found.files:
-        raise click.UsageError(f"no image files found in {', '.join(inputs)} (files under --out {out} are never inputs)")
+        raise click.UsageError(f"no image files found in {', '.join(inputs)} "
+                               f"(files under --out {out} are never inputs)")
     return found
 
 
@@ -85,7 +86,7 @@ def degrade_cmd(inputs, out_dir, preset, config, seed, save_params) -> None:
     out = Path(out_dir)
     sources = {p.resolve() for p in found.files}
     failed = written = 0
-    for k, (path, name) in enumerate(zip(found.files, output_names(found.files))):
+    for k, (path, name) in enumerate(zip(found.files, output_names(found.files), strict=False)):
         target = out / f"{name}.png"
         try:
             if target.resolve() in sources:
@@ -148,7 +149,8 @@ def demo_cmd(out_dir, seed, board) -> None:
     """The main job on the embedded default photos (no download needed)."""
     from oldphoto.demo import run_demo
 
-    for line in run_demo(Path(out_dir), seed=seed, leaderboard=Path(board), log=lambda line: click.echo(line, err=True)):
+    for line in run_demo(Path(out_dir), seed=seed, leaderboard=Path(board),
+                         log=lambda line: click.echo(line, err=True)):
         click.echo(line)
 
 
@@ -199,7 +201,8 @@ def _resume_arguments(out: Path, given: dict) -> dict:
 def _engine_options(command):
     """--engine and --scheduler (synthesize and benchmark)."""
     command = click.option("--scheduler", default=None, metavar="ADDRESS",
-                           help="Dask scheduler address (tcp://HOST:8786); default: a local cluster of --workers.")(command)
+                           help="Dask scheduler address (tcp://HOST:8786); "
+                                "default: a local cluster of --workers.")(command)
     return click.option("--engine", default="pool", show_default=True, type=click.Choice(["pool", "dask"]),
                         help="pool: local processes; dask: a Dask cluster (pip install 'oldphoto[dask]').")(command)
 
@@ -225,12 +228,17 @@ def _check_engine(engine: str, scheduler: str | None, workers: int) -> None:
 @click.option("--preset", default=None, help="Preset name (see `oldphoto presets`).")
 @click.option("--config", default=None, type=click.Path(exists=True, dir_okay=False), help="Pipeline JSON/YAML.")
 @click.option("--seed", default=None, type=click.IntRange(min=0), help="Base seed [default: 0].")
-@click.option("--crop", default=None, type=click.IntRange(min=0), help="Square crop side in px, 0 = whole photo [default: 256].")
-@click.option("--per-image", "per_image", default=None, type=click.IntRange(min=1), help="Samples per photo [default: 1].")
+@click.option("--crop", default=None, type=click.IntRange(min=0),
+              help="Square crop side in px, 0 = whole photo [default: 256].")
+@click.option("--per-image", "per_image", default=None, type=click.IntRange(min=1),
+              help="Samples per photo [default: 1].")
 @click.option("--limit", default=None, type=click.IntRange(min=0), help="Use only the first N photos (sorted by id).")
-@click.option("--min-side", "min_side", default=None, type=click.IntRange(min=0), help="Skip photos with a side under this [default: --crop].")
-@click.option("--max-pixels", "max_pixels", default=None, type=click.IntRange(min=1), help="Decompression-bomb limit, width*height [default: 2**27].")
-@click.option("--png-stored", "png_stored", flag_value=True, default=None, help="Uncompressed PNGs: ~10x faster encoding, ~1.5x larger.")
+@click.option("--min-side", "min_side", default=None, type=click.IntRange(min=0),
+              help="Skip photos with a side under this [default: --crop].")
+@click.option("--max-pixels", "max_pixels", default=None, type=click.IntRange(min=1),
+              help="Decompression-bomb limit, width*height [default: 2**27].")
+@click.option("--png-stored", "png_stored", flag_value=True, default=None,
+              help="Uncompressed PNGs: ~10x faster encoding, ~1.5x larger.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Processes, or local Dask workers (output does not depend on it).")
 @_engine_options
@@ -244,9 +252,9 @@ def synthesize_cmd(kind, root, split, out_dir, preset, config, seed, crop, per_i
     With --engine dask the samples run on a Dask cluster (docs/cluster.md); the bytes are the same."""
     from oldphoto import degrade
     from oldphoto.datasets.download import DownloadError, ensure_downloaded
+    from oldphoto.datasets.engines import EngineError
     from oldphoto.datasets.imageio import DEFAULT_MAX_PIXELS
     from oldphoto.datasets.sources import SourceError, make_source
-    from oldphoto.datasets.engines import EngineError
     from oldphoto.datasets.synthesize import DatasetExistsError, synthesize
 
     _check_engine(engine, scheduler, workers)
@@ -299,19 +307,25 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
 
 @main.command("benchmark")
 @click.option("--models", "model_spec", default="all", show_default=True, help="`all` or comma-separated model names.")
-@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False), help="Folder written by `oldphoto synthesize`.")
-@click.option("--real", "real_dir", default=None, type=click.Path(file_okay=False), help="Folder of real old photos (no-reference metrics, domain gap).")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder written by `oldphoto synthesize`.")
+@click.option("--real", "real_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder of real old photos (no-reference metrics, domain gap).")
 @click.option("--metrics", "metric_spec", default="psnr,ssim,lpips,fid,brisque,niqe,wasserstein", show_default=True,
-              help="Comma-separated metric names; ones that cannot be created (missing weights) are reported and left out.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Run folder (resumed when it exists).")
+              help="Comma-separated metric names; ones that cannot be created (missing weights) "
+                   "are reported and left out.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Run folder (resumed when it exists).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N (models and metrics).")
 @click.option("--mask", default="gt", show_default=True, type=click.Choice(["gt", "detected", "none"]),
               help="Defect masks given to the models: the dataset's, each model's detector, or none.")
 @click.option("--limit", default=None, type=click.IntRange(min=1), help="Only the first N samples of each dataset.")
-@click.option("--set", "overrides", multiple=True, metavar="MODEL.FIELD=VALUE", help="Model config override, e.g. dip.iterations=100.")
+@click.option("--set", "overrides", multiple=True, metavar="MODEL.FIELD=VALUE",
+              help="Model config override, e.g. dip.iterations=100.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-@click.option("--faces", is_flag=True, help="Also score aligned 256 px face crops (MTCNN on the clean images of --data) "
-              "as the dataset <name>-faces.")
+@click.option("--faces", is_flag=True,
+              help="Also score aligned 256 px face crops (MTCNN on the clean images of --data) "
+                   "as the dataset <name>-faces.")
 @click.option("--reference", "reference_spec", default="input", show_default=True,
               help="Comma-separated model(s) every model is compared with in differences.csv (the first marks tables).")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(min=2),
@@ -331,14 +345,21 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
     are computed here."""
     from oldphoto.benchmark.intervals import Bootstrap
     from oldphoto.benchmark.report import write_report
-    from oldphoto.benchmark.runner import BenchmarkError, iter_run_lines, parse_model_names, parse_overrides, run_benchmark
+    from oldphoto.benchmark.runner import (
+        BenchmarkError,
+        iter_run_lines,
+        parse_model_names,
+        parse_overrides,
+        run_benchmark,
+    )
 
     if engine == "pool" and workers > 1:
         raise click.UsageError("--workers applies to --engine dask only (the default engine runs in this process)")
     _check_engine(engine, scheduler, workers)
     try:
         names = parse_model_names(model_spec)
-        result = run_benchmark(names, data_dir, out_dir, real=real_dir, metric_names=[m for m in metric_spec.split(",") if m],
+        result = run_benchmark(names, data_dir, out_dir, real=real_dir,
+                               metric_names=[m for m in metric_spec.split(",") if m],
                                device=device, mask=mask, limit=limit, configs=parse_overrides(overrides),
                                progress=not no_progress, log=lambda line: click.echo(line, err=True),
                                skip_missing_weights=model_spec.strip() == "all", faces=faces,
@@ -356,7 +377,8 @@ def benchmark_cmd(model_spec, data_dir, real_dir, metric_spec, out_dir, device, 
 
 @main.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--samples", default=12, show_default=True, type=click.IntRange(min=0), help="Comparison grids per dataset.")
+@click.option("--samples", default=12, show_default=True, type=click.IntRange(min=0),
+              help="Comparison grids per dataset.")
 def report_cmd(run_dir, samples) -> None:
     """(Re)write RUN_DIR/report.html from a benchmark run folder."""
     from oldphoto.benchmark.report import write_report
@@ -477,14 +499,17 @@ def models_cmd() -> None:
 
 @main.command("train")
 @click.argument("name", metavar="MODEL")
-@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False), help="Folder written by `oldphoto synthesize`.")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="Folder written by `oldphoto synthesize`.")
 @click.option("--source", default=None, help="`builtin` or a folder of clean photos, degraded on the fly.")
 @click.option("--config", "config_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="YAML/JSON with sections `model` and `train` (defaults when omitted).")
-@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="Run folder [default: runs/MODEL].")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Run folder [default: runs/MODEL].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 @click.option("--steps", default=None, type=click.IntRange(min=1), help="Total steps (overrides the config).")
-@click.option("--seed", default=None, type=click.IntRange(min=0), help="Run seed [default: 0; on resume, the stored one].")
+@click.option("--seed", default=None, type=click.IntRange(min=0),
+              help="Run seed [default: 0; on resume, the stored one].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
 def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device) -> None:
     """Train MODEL (a registered trainer, e.g. sequential, pix2pix); writes checkpoint.pt, log.jsonl,
@@ -567,7 +592,8 @@ def bench_restore_cmd(sizes, config_name, device, branches, max_memory, timeout)
 
     try:
         size_list = [float(s) for s in sizes.split(",") if s]
-        for line in bench_restore(size_list, [b for b in branches.split(",") if b], config_name, device, max_memory, timeout):
+        branch_list = [b for b in branches.split(",") if b]
+        for line in bench_restore(size_list, branch_list, config_name, device, max_memory, timeout):
             click.echo(line)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -279,7 +279,8 @@ def restore_files(files: list[Path], out: str | os.PathLike, options: RestoreOpt
     from tqdm.auto import tqdm
 
     job = RestoreJob(options, out, inputs=files, force=force)
-    for path, name in tqdm(list(zip(files, output_names(files))), desc="restore", unit="photo", disable=not progress):
+    for path, name in tqdm(list(zip(files, output_names(files), strict=False)), desc="restore", unit="photo",
+                           disable=not progress):
         record = job.restore_file(Path(path), name)
         job.records.append(record)
         job.write_report()

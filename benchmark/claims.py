@@ -115,7 +115,8 @@ def evidence_table(rows: dict[str, list[Evidence]], metrics: list[str], first: s
     out = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for label, evidence in rows.items():
         by_metric = {e.metric: e for e in evidence}
-        out.append("| " + " | ".join([label, *(by_metric[m].cell() if m in by_metric else "–" for m in metrics)]) + " |")
+        cells = [label, *(by_metric[m].cell() if m in by_metric else "–" for m in metrics)]
+        out.append("| " + " | ".join(cells) + " |")
     return out
 
 

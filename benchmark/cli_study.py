@@ -100,8 +100,8 @@ def claims_cmd(real_dir, out_dir, board, source, root, split, per_image, crop, r
     from oldphoto.benchmark.study import run_study
 
     try:
-        path = run_study(out_dir, real_dir, board, source=source, root=root, split=split, per_image=per_image, crop=crop,
-                         real_per_image=real_per_image, limit=limit, seed=seed,
+        path = run_study(out_dir, real_dir, board, source=source, root=root, split=split, per_image=per_image,
+                         crop=crop, real_per_image=real_per_image, limit=limit, seed=seed,
                          baselines=tuple(parse_model_names(baselines)), configs=parse_overrides(overrides),
                          memory_mp=memory_mp, bootstrap=Bootstrap(resamples=resamples, set_resamples=set_resamples,
                                                                   seed=seed),

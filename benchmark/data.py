@@ -84,8 +84,10 @@ def load_paired(root: str | os.PathLike, limit: int | None = None) -> BenchData:
                 "samples": digest([[r["id"], r["source_sha256"], r["params"]] for r in rows])[:12]}
     name = f"{source_name.replace(':', '-')}-{args['preset']}"
     crop = f"{args['crop']} px crops" if args["crop"] else "whole photos"
-    description = (f"{len(rows)} samples of source {source_name}" + (f" ({source['split']})" if source.get("split") else "")
-                   + f", degraded with preset {args['preset']} ({crop}, seed {args['seed']}, {args['per_image']} per photo)")
+    description = (f"{len(rows)} samples of source {source_name}"
+                   + (f" ({source['split']})" if source.get("split") else "")
+                   + f", degraded with preset {args['preset']} ({crop}, seed {args['seed']}, "
+                     f"{args['per_image']} per photo)")
     return BenchData(name, False, root, samples, description, identity)
 
 

@@ -64,7 +64,8 @@ class FaceRun:
     info: dict = field(default_factory=dict)
 
 
-def detect_clean_faces(samples: list[BenchSample], out: Path, config: DetectorConfig) -> tuple[dict[str, list[Face]], int]:
+def detect_clean_faces(samples: list[BenchSample], out: Path,
+                       config: DetectorConfig) -> tuple[dict[str, list[Face]], int]:
     """Faces of each sample's clean image, from the cache when its clean-file hash and detector
     config match, else by MTCNN on CPU (then cached). Returns (sample id -> faces, number detected now)."""
     detector = None
@@ -81,7 +82,8 @@ def detect_clean_faces(samples: list[BenchSample], out: Path, config: DetectorCo
                 detector = FaceDetector(config, device="cpu")
             faces = detector(read_rgb(sample.clean))
             record = {"clean_sha256": sha, "detector": asdict(config),
-                      "faces": [{"box": list(f.box), "landmarks": f.landmarks.tolist(), "score": f.score} for f in faces]}
+                      "faces": [{"box": list(f.box), "landmarks": f.landmarks.tolist(), "score": f.score}
+                                for f in faces]}
             rundir.write_json(path, record)
             detected += 1
         found[sample.id] = [Face(tuple(f["box"]), np.asarray(f["landmarks"], np.float64), f["score"])
@@ -99,7 +101,7 @@ def _face_data(paired: BenchData, out: Path, faces: dict[str, list[Face]], confi
                    f"transform per face applied to the clean and the restored image) in {with_faces} of the "
                    f"{len(paired.samples)} samples of: {paired.description}")
     boxes = [[s.id, [round(v) for v in face.box]] for s, face in
-             zip(samples, (face for found in faces.values() for face in found))]
+             zip(samples, (face for found in faces.values() for face in found), strict=False)]
     identity = {**paired.identity, "kind": "faces", "faces": {"detector": asdict(config), "size": FACE_SIZE,
                                                                "template": "ffhq-5pt"},
                 "n": len(samples), "samples": digest(boxes)[:12]}

@@ -96,9 +96,9 @@ def set_draws(distance: Callable[[np.ndarray, np.ndarray], float], pred: np.ndar
         if len(pred) != len(target):
             raise ValueError(f"paired sets differ in size: {len(pred)} and {len(target)}")
         (rows,) = bootstrap.indices((len(pred),), bootstrap.set_resamples)
-        pairs = zip(rows, rows)
+        pairs = zip(rows, rows, strict=False)
     else:
-        pairs = zip(*bootstrap.indices((len(pred), len(target)), bootstrap.set_resamples))
+        pairs = zip(*bootstrap.indices((len(pred), len(target)), bootstrap.set_resamples), strict=False)
     return np.asarray([distance(pred[i], target[j]) for i, j in pairs], np.float64)
 
 

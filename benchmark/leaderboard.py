@@ -81,7 +81,8 @@ def run_rows(run_dir: str | os.PathLike) -> tuple[dict[str, list[dict]], list[di
         used = {m: meta["metrics"][m] for m in meta["metrics"]
                 if any(s["dataset"] == name and s["metric"] == m for s in run["summary"])}
         protocols.append({"protocol": dataset["protocol"], "dataset": name, "description": dataset["protocol_text"],
-                          "metrics": json.dumps({m: {"convention": v["convention"], "higher_is_better": v["higher_is_better"]}
+                          "metrics": json.dumps({m: {"convention": v["convention"],
+                                                     "higher_is_better": v["higher_is_better"]}
                                                  for m, v in sorted(used.items())}, sort_keys=True)})
     return rows, protocols
 
@@ -164,7 +165,8 @@ def render_table(rows: list[dict], metrics: dict) -> list[str]:
     header = ["Model", "n", *[f"{m} {'↑' if metrics[m]['higher_is_better'] else '↓'}" for m in names],
               "s/MP ↓", "Params", "Device", "Commit"]
     best = {m: _best([parse_float(r.get(m, "")) for r in rows], metrics[m]["higher_is_better"]) for m in names}
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 3) + ["---"] * 2) + "|"]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(header) - 3) + ["---"] * 2) + "|"]
     for r in rows:
         cells = []
         for m in names:

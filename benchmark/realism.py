@@ -123,7 +123,8 @@ class RealismResult:
         """A console summary: one line per preset and statistic, then the pairs that differ."""
         out = [f"{r['preset']:>16}  {r['statistic']:<18} {r['distance']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
                f" {r['unit']}" for r in self.rows]
-        out += [f"{p['preset']} vs {p['other']} on {p['statistic']}: {p[p['closer']] if p['closer'] != 'neither' else 'neither'}"
+        out += [f"{p['preset']} vs {p['other']} on {p['statistic']}: "
+                f"{p[p['closer']] if p['closer'] != 'neither' else 'neither'}"
                 f" closer ({p['difference']:+.4g} [{p['ci_low']:.4g}, {p['ci_high']:.4g}])" for p in self.pairs]
         out += [f"left out: {name} ({reason})" for name, reason in self.unavailable.items()]
         return out + [f"results: {self.out / RESULTS}"]
@@ -137,7 +138,8 @@ def _synthesize(source, out: Path, pipeline: degrade.Pipeline | None, crop: int,
     summary = synthesize(source, out, preset=pipeline.name if pipeline else "none", pipeline=pipeline, seed=seed,
                          crop=crop, per_image=per_image, limit=limit, progress=False)
     if summary.written < 2:
-        raise RealismError(f"{out}: {summary.written} crop(s) written; needs at least 2 (smaller --crop or more photos)")
+        raise RealismError(f"{out}: {summary.written} crop(s) written; "
+                           "needs at least 2 (smaller --crop or more photos)")
     ids = [r["id"] for r in read_manifest(out)]
     masks = [read_masks(out / "masks" / f"{i}.png")["defects"] for i in ids] if pipeline is not None else None
     return PhotoSet(pipeline.name if pipeline else "real", out, ids, masks)

@@ -47,7 +47,7 @@ def _mean_interval(values: np.ndarray, bootstrap: Bootstrap) -> tuple[float, flo
 def _strips(ax, title: str, unit: str, groups: list[tuple[str, np.ndarray, str]], bootstrap: Bootstrap) -> None:
     """Dots of each group's values (deterministic jitter) and its mean with the 95% interval."""
     jitter = np.random.default_rng(0)
-    for k, (label, values, colour) in enumerate(groups):
+    for k, (_label, values, colour) in enumerate(groups):
         ax.scatter(k + jitter.uniform(-0.25, 0.25, len(values)), values, s=6, alpha=0.35, color=colour, linewidths=0)
         mean, low, high = _mean_interval(values, bootstrap)
         ax.errorbar([k], [mean], yerr=[[mean - low], [high - mean]], fmt="o", color=colour, capsize=5, ms=6,
@@ -66,7 +66,7 @@ def _groups(stat: str, sets, real) -> list[tuple[str, np.ndarray, str]]:
 def _features_figure(plt, costly, rows, sets):
     fig, axes = plt.subplots(1, len(costly), figsize=(4 * len(costly), 1.4 + 0.45 * len(sets)), squeeze=False)
     colours = _colours(sets)
-    for ax, stat in zip(axes[0], costly):
+    for ax, stat in zip(axes[0], costly, strict=False):
         stat_rows = [r for r in rows if r["statistic"] == stat.name]
         for k, r in enumerate(stat_rows):
             ax.barh(k, r["distance"], color=colours[r["preset"]],
@@ -111,7 +111,7 @@ def write_figures(folder: Path, statistics, sets, real, rows: list[dict], bootst
         written.append(_save(_features_figure(plt, costly, rows, sets), folder / "features.png"))
     written.append(_save(_nps_figure(plt, sets, real, bootstrap), folder / "nps.png"))
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    for ax, stat in zip(axes, ("grain-sigma", "grain-kurtosis", "grain-corr")):
+    for ax, stat in zip(axes, ("grain-sigma", "grain-kurtosis", "grain-corr"), strict=False):
         _strips(ax, stat, names[stat].unit, _groups(stat, sets, real), bootstrap)
     fig.tight_layout()
     written.append(_save(fig, folder / "grain.png"))
@@ -132,7 +132,8 @@ def write_figures(folder: Path, statistics, sets, real, rows: list[dict], bootst
     written.append(_save(fig, folder / "colour.png"))
     if "coverage-gt" in names:
         fig, axes = plt.subplots(1, 2, figsize=(9, 4))
-        _strips(axes[0], "preset ground truth vs detector on real", "% px", _groups("coverage-gt", sets, real), bootstrap)
+        _strips(axes[0], "preset ground truth vs detector on real", "% px", _groups("coverage-gt", sets, real),
+                bootstrap)
         _strips(axes[1], "detector on both", "% px", _groups("coverage-detected", sets, real), bootstrap)
         fig.tight_layout()
         written.append(_save(fig, folder / "coverage.png"))

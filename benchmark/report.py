@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from oldphoto.datasets.imageio import read_rgb, write_image
-from oldphoto.infra.files import write_bytes
 from oldphoto.degrade.gallery import overlay
+from oldphoto.infra.files import write_bytes
 
 from . import rundir
 from .rundir import metric_sort_key, parse_float, restored_path
@@ -34,7 +34,8 @@ PAGE = "report.html"
 TILE_PX = 224  # displayed width of each full image (CSS px)
 
 
-def crop_box(defects: np.ndarray | None, error: np.ndarray | None, shape: tuple[int, int], side: int) -> tuple[int, int, int]:
+def crop_box(defects: np.ndarray | None, error: np.ndarray | None, shape: tuple[int, int],
+             side: int) -> tuple[int, int, int]:
     """(x, y, side) of the square with the most defect pixels, else the largest ``error`` sum (HxW
     float), else the centre; ``side`` is clipped to the image."""
     h, w = shape
@@ -98,7 +99,8 @@ def _summary_tables(page: _Page, run: dict) -> None:
     reference = ((run["run"].get("intervals") or {}).get("references") or [None])[0]
     diffs = {(d["model"], d["dataset"], d["metric"]): d for d in run["differences"] if d["reference"] == reference}
     for dataset, meta in run["run"]["datasets"].items():
-        metrics = sorted((m for m in run["run"]["metrics"] if any(s["dataset"] == dataset and s["metric"] == m for s in summary)),
+        metrics = sorted((m for m in run["run"]["metrics"]
+                          if any(s["dataset"] == dataset and s["metric"] == m for s in summary)),
                          key=metric_sort_key)
         cells = {(s["model"], s["metric"]): s for s in summary if s["dataset"] == dataset}
         head = "".join(f'<th data-type="num" data-higher="{int(run["run"]["metrics"][m]["higher_is_better"])}" '
@@ -122,9 +124,12 @@ def _summary_tables(page: _Page, run: dict) -> None:
                   f'<code>{_e(reference)}</code> (the interval of the paired difference excludes 0; hover a cell for '
                   'the interval, the difference and its p-value).</p>' if diffs else "")
         page.parts.append(
-            f'<h2>{_e(dataset)}</h2><p class="protocol">Protocol <code>{_e(meta["protocol"])}</code>: {_e(meta["protocol_text"])}</p>{legend}'
-            f'<table class="sortable"><thead><tr><th data-type="text">model</th>{head}<th data-type="num" data-higher="0">s/MP ↓</th>'
-            f'<th data-type="num">params</th><th data-type="num">peak MiB</th><th data-type="text">status</th></tr></thead>'
+            f'<h2>{_e(dataset)}</h2><p class="protocol">Protocol <code>{_e(meta["protocol"])}</code>: '
+            f'{_e(meta["protocol_text"])}</p>{legend}'
+            f'<table class="sortable"><thead><tr><th data-type="text">model</th>{head}'
+            f'<th data-type="num" data-higher="0">s/MP ↓</th>'
+            f'<th data-type="num">params</th><th data-type="num">peak MiB</th>'
+            f'<th data-type="text">status</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -136,7 +141,8 @@ def bar_chart(title: str, values: dict[str, float], higher_is_better: bool, widt
     scale = max((abs(v) for v in finite.values()), default=1.0) or 1.0
     best = (max if higher_is_better else min)(finite.values()) if finite else None
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" role="img" '
-             f'aria-label="{_e(title)}"><text x="0" y="14" class="ct">{_e(title)} ({"higher" if higher_is_better else "lower"} is better)</text>']
+             f'aria-label="{_e(title)}"><text x="0" y="14" class="ct">{_e(title)} '
+             f'({"higher" if higher_is_better else "lower"} is better)</text>']
     for i, (name, value) in enumerate(values.items()):
         y = 24 + i * (bar_h + gap)
         ok = name in finite
@@ -189,7 +195,8 @@ def _sample_grids(page: _Page, run: dict, max_samples: int, zoom_side: int) -> N
         shown = [m for m in models if any((m, dataset, s) in per_image for s in meta["samples"])]
         for sample_id in meta["samples"][:max_samples]:
             files = meta["inputs"][sample_id]
-            sample = BenchSample(sample_id, *(Path(files[k]) if files[k] else None for k in ("degraded", "clean", "mask")))
+            sample = BenchSample(sample_id,
+                                 *(Path(files[k]) if files[k] else None for k in ("degraded", "clean", "mask")))
             degraded = read_rgb(sample.degraded)
             clean = read_rgb(sample.clean) if sample.clean is not None else None
             defects = read_mask(sample)
@@ -200,7 +207,8 @@ def _sample_grids(page: _Page, run: dict, max_samples: int, zoom_side: int) -> N
             tiles = [_tile(page, "degraded", prefix.with_name(f"{sample_id}-degraded.png"), box, degraded.shape[:2])]
             for model in shown:
                 row = per_image.get((model, dataset, sample_id))
-                path = (face_crop_path(page.run_dir, model, sample_id) if meta.get("identity", {}).get("kind") == "faces"
+                path = (face_crop_path(page.run_dir, model, sample_id)
+                        if meta.get("identity", {}).get("kind") == "faces"
                         else restored_path(page.run_dir, model, sample_id, meta["real"]))
                 if row is None or not path.is_file():
                     continue
@@ -233,7 +241,7 @@ figcaption{font-weight:600;font-size:12px}.full{position:relative;width:224px}
 .zoom img{position:absolute;max-width:none;image-rendering:pixelated}
 .note{font-size:11px;color:#555;min-height:1.2em}
 #selftest{padding:4px 8px;background:#eee}#selftest[data-status=pass]{background:#d7f0d7}#selftest[data-status=fail]{background:#f6d0d0}
-"""
+"""  # noqa: E501 - embedded CSS, kept byte for byte as written into report.html
 
 SCRIPT = """
 function cellValue(td,type){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;
@@ -263,7 +271,7 @@ function selfTest(){var imgs=Array.prototype.slice.call(document.images);
   el.textContent='page check: '+(imgs.length-bad.length)+'/'+imgs.length+' images loaded'+
     (bad.length?' (broken: '+bad.join(', ')+')':'')+'; sorting '+(sortOk?'ok':'FAILED')+' on '+checked+' table(s)';}
 window.addEventListener('load',selfTest);
-"""
+"""  # noqa: E501 - embedded JavaScript, kept byte for byte as written into report.html
 
 
 def write_report(run_dir: str | os.PathLike, max_samples: int = 12, zoom_side: int = 48) -> Path:
@@ -282,7 +290,8 @@ def write_report(run_dir: str | os.PathLike, max_samples: int = 12, zoom_side: i
                       f"{_e(env.get('cpu'))}{_e(', ' + ', '.join(env['gpus'])) if env.get('gpus') else ''}. "
                       "Click a table header to sort (first click: best first).</p>")
     if unavailable:
-        page.parts.append("<p>Metrics left out: " + "; ".join(f"{_e(k)} ({_e(v)})" for k, v in unavailable.items()) + "</p>")
+        page.parts.append("<p>Metrics left out: "
+                          + "; ".join(f"{_e(k)} ({_e(v)})" for k, v in unavailable.items()) + "</p>")
     page.parts.append('<p id="selftest" data-status="pending">page check: pending (needs JavaScript)</p>')
     _summary_tables(page, run)
     _charts(page, run)
@@ -327,7 +336,8 @@ def browser_check(page: str | os.PathLike, screenshot: str | os.PathLike | None 
         if dom.returncode != 0:
             raise RuntimeError(f"chromium --dump-dom exited {dom.returncode}: {dom.stderr[-2000:]}")
         if screenshot is not None:
-            shot = subprocess.run([*base, f"--window-size={window[0]},{window[1]}", f"--screenshot={Path(screenshot).resolve()}", url],
+            shot = subprocess.run([*base, f"--window-size={window[0]},{window[1]}",
+                                   f"--screenshot={Path(screenshot).resolve()}", url],
                                   capture_output=True, text=True, timeout=timeout_s)
             if shot.returncode != 0 or not Path(screenshot).is_file():
                 raise RuntimeError(f"chromium --screenshot exited {shot.returncode}: {shot.stderr[-2000:]}")

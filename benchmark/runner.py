@@ -34,7 +34,8 @@ from oldphoto.infra.memory import peak_memory, reset_peak_memory
 
 from . import rundir
 from .data import BenchData, BenchmarkError, BenchSample, digest, load_paired, load_real, read_mask
-from .domain_gap import METRIC as LATENT_GAP, LatentGap
+from .domain_gap import METRIC as LATENT_GAP
+from .domain_gap import LatentGap
 from .intervals import Bootstrap, RunIntervals
 from .rundir import ModelStatus, metric_sort_key, parse_float, restored_path
 from .scoring import MetricFailures, create_metrics, mean_std, score_one
@@ -92,7 +93,8 @@ def environment() -> dict:
             cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
-    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    gpus = ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            if torch.cuda.is_available() else [])
     return {"oldphoto_version": __version__, "git_commit": commit, "git_dirty": dirty,
             "python": platform.python_version(), "platform": platform.platform(), "packages": versions,
             "cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -135,7 +137,7 @@ def summary_table(summary: list[dict], statuses: list[ModelStatus]) -> list[str]
         speed = f"{st.seconds_per_mp:.3g}" if st.seconds_per_mp is not None else "-"
         lines.append([st.model, st.dataset, *values, speed if st.status == "ok" else st.status.upper()])
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths))  # noqa: E731
+    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False))  # noqa: E731
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(row) for row in lines)]
 
 
@@ -361,8 +363,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     ``configs``: model name -> config overrides (a dict passed to ``models.create``). ``mask``: "gt"
     (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
     without one) or "none". ``limit``: the first N samples of each dataset. ``faces``: also score
-    aligned face crops of ``data`` as the dataset ``<name>-faces`` (:mod:`oldphoto.benchmark.faces`). Writes the run folder
-    ``out`` and returns what it wrote; ``log`` receives progress lines. Every summary row gets a
+    aligned face crops of ``data`` as the dataset ``<name>-faces`` (:mod:`oldphoto.benchmark.faces`).
+    Writes the run folder ``out`` and returns what it wrote; ``log`` receives progress lines. Every summary row gets a
     ``bootstrap`` interval, and ``differences.csv`` compares each model with each of ``references``
     (:mod:`oldphoto.benchmark.intervals`).
 
@@ -398,7 +400,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     stray = sorted(set(configs) - set(model_names))
     if stray:
         raise BenchmarkError(f"configs given for model(s) not benchmarked: {stray}")
-    datasets = ([load_paired(data, limit)] if data is not None else []) + ([load_real(real, limit)] if real is not None else [])
+    datasets = (([load_paired(data, limit)] if data is not None else [])
+                + ([load_real(real, limit)] if real is not None else []))
     paired = next((d for d in datasets if not d.real), None)
     for bench in datasets:
         for path, reason in bench.skipped:
@@ -444,7 +447,7 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 continue
             meter = PeakMemory(restorer.device)
             fingerprint = restorer.fingerprint[:16]  # kept rows of other weights are redone
-            for data_index, bench in enumerate(datasets):
+            for bench in datasets:
                 status = ModelStatus(model_name, bench.name, config_text, restorer.num_parameters, restorer.device,
                                      memory_kind=meter.kind)
                 statuses.append(status)
@@ -461,7 +464,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 identity = {"mask": mask, "config": config_text, "data_id": bench.data_id, "weights": fingerprint}
                 tasks = _restore_tasks(out, model_name, bench, identity, mask, per_image, rows)
                 job = (Job("benchmark", _as_is, ModelState(restorer, per_image), restore_sample) if engine == "pool"
-                       else Job("benchmark", _worker_state, (model_name, config, device, tuple(per_image)), restore_sample))
+                       else Job("benchmark", _worker_state, (model_name, config, device, tuple(per_image)),
+                                restore_sample))
                 bar = tqdm(total=len(bench.samples), initial=len(bench.samples) - len(tasks),
                            desc=f"{model_name} on {bench.name}", unit="img", disable=not progress, leave=False)
                 outcomes = runner.map(job, tasks)
@@ -489,7 +493,8 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                 finally:
                     outcomes.close()  # cancels what is still running on a cluster after a failure
                     bar.close()
-                done = [rows[(model_name, bench.name, s.id)] for s in bench.samples if (model_name, bench.name, s.id) in rows]
+                done = [rows[(model_name, bench.name, s.id)] for s in bench.samples
+                        if (model_name, bench.name, s.id) in rows]
                 status.samples = len(done)
                 megapixels = sum(r["megapixels"] for r in done)
                 status.seconds_per_mp = sum(r["seconds"] for r in done) / megapixels if megapixels else None

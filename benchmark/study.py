@@ -88,13 +88,15 @@ def claim_a(run: dict, baselines: list[str]) -> Claim:
     set_level = [m for m in ("fid", "wasserstein") if any(s["metric"] == m for s in run["summary"])]
     metrics = [*PAIRED, *set_level]
     missing = _failed(run, [FULL, *baselines])
-    rows = {b: _differences(run, b, FULL, tuple(metrics), b, winner_is_model=False) for b in baselines if b not in missing}
+    rows = {b: _differences(run, b, FULL, tuple(metrics), b, winner_is_model=False)
+            for b in baselines if b not in missing}
     evidence = [e for es in rows.values() for e in es]
     body = evidence_table({f"`{FULL}` − `{b}`": es for b, es in rows.items()}, metrics, "difference")
     body += [""] + [f"Not measured: `{m}` ({why})." for m, why in missing.items()]
     verdict = claims.UNAVAILABLE if FULL in missing else claims.verdict(evidence)
     return Claim("a", f"The full model (`{FULL}`) beats every baseline on PSNR, SSIM, LPIPS and a set-level score",
-                 verdict, f"supported when `{FULL}` is better than every baseline on every metric ({', '.join(metrics)}; "
+                 verdict, f"supported when `{FULL}` is better than every baseline on every metric "
+                 f"({', '.join(metrics)}; "
                  "the set-level score is FID where its weights are present, else the sliced Wasserstein distance on "
                  "VGG16 features); not supported when a baseline is better on one; otherwise inconclusive.",
                  body, missing.get(FULL, ""))
@@ -147,10 +149,12 @@ def claim_c(run: dict, memory: dict) -> Claim:
 
 def claim_d(gaps: list[dict], bootstrap: Bootstrap) -> Claim:
     by_model = {g["model"]: g for g in gaps}
-    lines = ["| model | latent gap (sliced W2) | 95% interval | real photos | synthetic crops |", "|---|---:|---|---:|---:|"]
+    lines = ["| model | latent gap (sliced W2) | 95% interval | real photos | synthetic crops |",
+             "|---|---:|---|---:|---:|"]
     for g in gaps:
         lines.append(f"| `{g['model']}` | {g['gap']:.4g} | [{g['ci_low']:.4g}, {g['ci_high']:.4g}] | {g['n_real']} | "
-                     f"{g['n_synthetic']} |" if not g["error"] else f"| `{g['model']}` | unavailable: {g['error']} | | | |")
+                     f"{g['n_synthetic']} |"
+                     if not g["error"] else f"| `{g['model']}` | unavailable: {g['error']} | | | |")
     paper = ", ".join(f"{k} {v}" for k, v in PAPER_GAP.items())
     lines += ["", f"The paper's ablation (its own latent features, not comparable in scale): {paper}."]
     unavailable = [g for g in gaps if g["error"]]
@@ -184,7 +188,8 @@ def claim_e(realism_rows: list[dict], pairs: list[dict], unavailable: dict) -> C
     body += ["", "| statistic | unit | " + " | ".join(f"{p} distance [95%]" for p in PRESETS) + " |",
              "|---|---|" + "---|" * len(PRESETS)]
     for stat in dict.fromkeys(r["statistic"] for r in realism_rows):
-        cells = [f"{rows[(p, stat)]['distance']:.4g} [{rows[(p, stat)]['ci_low']:.4g}, {rows[(p, stat)]['ci_high']:.4g}]"
+        cells = [f"{rows[(p, stat)]['distance']:.4g} "
+                 f"[{rows[(p, stat)]['ci_low']:.4g}, {rows[(p, stat)]['ci_high']:.4g}]"
                  for p in PRESETS]
         body.append(f"| {stat} | {rows[(paper, stat)]['unit']} | " + " | ".join(cells) + " |")
     reasons: dict[str, list[str]] = {}
@@ -270,8 +275,8 @@ def run_study(out: str | os.PathLike, real: str | os.PathLike, board: str | os.P
                                       for b in ("patch-attention", "partial-nonlocal")})
     rundir.write_json(out / "memory.json", memory)
     looks = timed("realism", realism, list(PRESETS), real, out / "realism", source=source, root=root, split=split,
-                  crop=crop, per_image=per_image, real_per_image=real_per_image, limit=limit, seed=seed, bootstrap=bootstrap,
-                  device=device, log=log)
+                  crop=crop, per_image=per_image, real_per_image=real_per_image, limit=limit, seed=seed,
+                  bootstrap=bootstrap, device=device, log=log)
     env = environment()
     commit = (env.get("git_commit") or "unknown")[:10] + ("+dirty" if env.get("git_dirty") else "")
     results = [claim_a(run, list(baselines)), claim_b(run), claim_c(run, memory), claim_d(gaps, bootstrap),

@@ -164,7 +164,8 @@ def check_engine(name: str, scheduler: str | None = None) -> None:
 
 
 @contextmanager
-def open_engine(name: str = "pool", workers: int = 1, scheduler: str | None = None) -> Iterator[PoolEngine | DaskEngine]:
+def open_engine(name: str = "pool", workers: int = 1,
+                scheduler: str | None = None) -> Iterator[PoolEngine | DaskEngine]:
     """The engine ``name`` (see :data:`ENGINES`), closed (cluster and client too) on exit.
 
     ``workers``: processes of the pool, or one-thread workers of the local Dask cluster started

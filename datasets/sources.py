@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .builtin import builtin_paths, builtin_record, locate_builtin_record
 from .inputs import distinct_names, scan
+
 SOURCE_KINDS = ("builtin", "folder", "voc", "div2k", "ffhq", "real")
 VOC_SPLITS = ("train", "val", "trainval")
 DIV2K_FOLDERS = {"train": "DIV2K_train_HR", "val": "DIV2K_valid_HR"}
@@ -85,8 +86,9 @@ def _relative_items(root: Path, files: list[Path]) -> tuple[SourceItem, ...]:
     stems = [p.relative_to(root).with_suffix("").as_posix() for p in files]
     clashes = {stem for stem, count in Counter(stems).items() if count > 1}
     names = [(f"{stem}{path.suffix.replace('.', '_')}" if stem in clashes else stem).replace("/", "__")
-             for path, stem in zip(files, stems)]
-    items = [SourceItem(name, path) for name, path in zip(distinct_names(names, ignore_case=False), files)]
+             for path, stem in zip(files, stems, strict=False)]
+    items = [SourceItem(name, path)
+             for name, path in zip(distinct_names(names, ignore_case=False), files, strict=False)]
     return tuple(sorted(items, key=lambda item: item.id))
 
 

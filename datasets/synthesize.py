@@ -344,7 +344,8 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     check_engine(engine, scheduler)
     min_side = crop if min_side is None else min_side
     if min_side < crop:
-        raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): smaller photos cannot be cropped")
+        raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): "
+                         "smaller photos cannot be cropped")
     out = Path(out).expanduser().resolve()
     if source.root is not None and out.is_relative_to(source.root):
         raise SourceError(f"{out}: the output folder must not be inside the source root {source.root}")
@@ -469,5 +470,6 @@ def dataset_info(folder: str | os.PathLike) -> dict:
     return info
 
 
-__all__ = ["DatasetExistsError", "GroupOutcome", "RunConfig", "Sample", "SampleTask", "Summary", "crop_box", "dataset_info",
-           "make_pair", "plan", "read_manifest", "regenerate_sample", "run_samples", "sample_seed", "synthesize"]
+__all__ = ["DatasetExistsError", "GroupOutcome", "RunConfig", "Sample", "SampleTask", "Summary", "crop_box",
+           "dataset_info", "make_pair", "plan", "read_manifest", "regenerate_sample", "run_samples", "sample_seed",
+           "synthesize"]

@@ -6,8 +6,7 @@
 >>> degrade.replay(image, res.params)    # same bytes
 """
 
-from .compose import (Composition, Compose, Op, OneOf, Pipeline, RandomOrder, Result, SomeOf,
-                      Transform, replay)
+from .compose import Compose, Composition, OneOf, Op, Pipeline, RandomOrder, Result, SomeOf, Transform, replay
 from .ops import *  # noqa: F401,F403  (registers every op)
 from .ops import __all__ as _ops_all
 from .presets import list_presets, preset

@@ -290,7 +290,7 @@ class Pipeline(Compose):
         return {"name": self.name} if self.name else {}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Pipeline":
+    def from_dict(cls, data: dict) -> Pipeline:
         """Build from a dict; a bare op or composition is wrapped in a Pipeline."""
         built = serialize.from_dict(data)
         return built if isinstance(built, Pipeline) else cls([built])

@@ -66,7 +66,8 @@ def check_choices(owner: str, name: str, value, allowed: Sequence) -> tuple:
         raise DegradeError(f"{owner}: argument '{name}' must not be empty")
     bad = [v for v in value if v not in allowed]
     if bad:
-        raise DegradeError(f"{owner}: argument '{name}' has invalid choices {shown(bad)}; allowed: {shown(list(allowed))}")
+        raise DegradeError(f"{owner}: argument '{name}' has invalid choices {shown(bad)}; "
+                           f"allowed: {shown(list(allowed))}")
     return value
 
 

@@ -26,7 +26,8 @@ def _umask() -> int:
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a crash leaves the old file or none, never a partial one).
 
-    Any failure raises :class:`WriteError` after removing the temp file. The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the umask).
+    Any failure raises :class:`WriteError` after removing the temp file. The file gets the permissions a
+    plain ``open(path, "w")`` would give (0666 less the umask).
     """
     path = Path(path)
     try:

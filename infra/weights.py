@@ -17,7 +17,6 @@ only the exact, known archive ever reaches that step).
 from __future__ import annotations
 
 import ast
-import hashlib
 import io
 import json
 import os
@@ -28,9 +27,9 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -177,7 +176,8 @@ def parse_libsvm_model(text: str) -> dict[str, np.ndarray]:
     header, _, body = text.partition("\nSV\n")
     fields = dict(line.split(" ", 1) for line in header.strip().splitlines())
     if fields.get("svm_type") != "epsilon_svr" or fields.get("kernel_type") != "rbf":
-        raise WeightsError(f"libsvm model is {fields.get('svm_type')}/{fields.get('kernel_type')}, expected epsilon_svr/rbf")
+        raise WeightsError(f"libsvm model is {fields.get('svm_type')}/{fields.get('kernel_type')}, "
+                           "expected epsilon_svr/rbf")
     coefs, rows = [], []
     for line in body.strip().splitlines():
         parts = line.split()

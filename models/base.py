@@ -57,7 +57,7 @@ class Restorer(ABC):
             masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(image)
             if len(masks) != len(image):
                 raise ValueError(f"{self.name}: {len(image)} images but {len(masks)} masks")
-            return [self.restore(im, m) for im, m in zip(image, masks)]
+            return [self.restore(im, m) for im, m in zip(image, masks, strict=False)]
         check_rgb(self.name, image)
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)

@@ -31,7 +31,7 @@ class TorchRestorer(Restorer):
         self.weights_meta: dict = {}
 
     @classmethod
-    def build(cls, config_cls: type, config, pretrained: bool, device: str) -> "TorchRestorer":
+    def build(cls, config_cls: type, config, pretrained: bool, device: str) -> TorchRestorer:
         """``cls(config, device)`` from ``config`` (None, dict or ``config_cls``; its ``weights`` field
         names a weight file); with ``pretrained``, loads those weights or the shipped ones."""
         cfg = make_config(config_cls, config, cls.name)

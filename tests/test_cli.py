@@ -113,14 +113,16 @@ def test_degrade_names_repeated_stems_apart_and_counts_what_it_wrote(tmp_path, p
 
 def test_degrade_into_its_own_input_folder_finds_nothing_and_says_so(tmp_path, photo):
     write_png(tmp_path / "in" / "a.png", photo)
-    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "in"), "--out", str(tmp_path / "in"), "--preset", "bopbtl-code"])
+    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "in"), "--out", str(tmp_path / "in"),
+                                    "--preset", "bopbtl-code"])
     assert res.exit_code == 2 and "no image files found in" in res.output and "degraded" not in res.output
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["a.png"]
 
 
 def test_degrade_error_for_a_too_small_image_names_the_file(tmp_path, photo):
     write_png(tmp_path / "tiny.png", photo[:1, :1])
-    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "tiny.png"), "--out", str(tmp_path / "o"), "--preset", "bopbtl-code"])
+    res = CliRunner().invoke(main, ["degrade", str(tmp_path / "tiny.png"), "--out", str(tmp_path / "o"),
+                                    "--preset", "bopbtl-code"])
     assert res.exit_code == 1
     assert f"error: {tmp_path / 'tiny.png'}: Pipeline: image sides must be >= 8 px, got 1x1" in res.output
     assert "degraded 0 of 1 file(s)" in res.output and not (tmp_path / "o").exists()

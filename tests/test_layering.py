@@ -82,7 +82,8 @@ def imported_modules(name: str, source: str, known: Iterable[str]) -> set[str]:
             for _ in range(node.level - 1):
                 anchor = anchor.rpartition(".")[0]
             module = ".".join(part for part in (anchor if node.level else "", node.module or "") if part)
-            targets = [f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module for alias in node.names]
+            targets = [f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module
+                       for alias in node.names]
         else:
             continue
         for target in targets:
@@ -187,7 +188,9 @@ def test_the_checker_finds_a_synthetic_violation_and_cycle(tmp_path):
     assert graph["oldphoto.low"] == {"oldphoto.high.thing"}
     floors = {"oldphoto": "bottom", "oldphoto.low": "low", "oldphoto.high": "high"}
     order = ("bottom", "low", "high")
-    assert floor_violations(graph, floors, order, frozenset()) == ["oldphoto.low (low) imports oldphoto.high.thing (high)"]
+    assert floor_violations(graph, floors, order, frozenset()) == [
+        "oldphoto.low (low) imports oldphoto.high.thing (high)"]
     assert floor_violations(graph, floors, order, frozenset({("high", "low")})) == [
-        "oldphoto.high.thing (high) imports oldphoto.low.a (low)", "oldphoto.low (low) imports oldphoto.high.thing (high)"]
+        "oldphoto.high.thing (high) imports oldphoto.low.a (low)",
+        "oldphoto.low (low) imports oldphoto.high.thing (high)"]
     assert import_cycles(graph) == [["oldphoto.low.a", "oldphoto.low.b"]]

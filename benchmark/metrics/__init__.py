@@ -8,7 +8,7 @@ metrics (``psnr-defects``, ``ssim-outside``, ...; :mod:`.masked`) have ``needs_m
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .base import Metric, MetricError
 
@@ -94,7 +94,8 @@ _FACTORIES: dict[str, Callable[..., Metric]] = {
     "brisque": _brisque,
     "niqe": _niqe,
     "wasserstein": _wasserstein,
-    **{f"{kind}-{region}": _masked(kind, region) for kind in ("psnr", "ssim", "lpips") for region in ("defects", "outside")},
+    **{f"{kind}-{region}": _masked(kind, region)
+       for kind in ("psnr", "ssim", "lpips") for region in ("defects", "outside")},
 }
 
 

@@ -7,7 +7,8 @@ Inputs everywhere: a uint8 HxWx3 (or HxW grey) numpy array, a list of them, or a
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,8 @@ def _from_tensor(metric: str, arg: str, tensor) -> list[np.ndarray]:
             raise MetricError(f"{metric}: {arg} tensor contains NaN")
         lo, hi = float(t.min()), float(t.max())
         if lo < 0.0 or hi > 1.0:
-            raise MetricError(f"{metric}: {arg} tensor values span [{lo:.4g}, {hi:.4g}]; float tensors must be in [0, 1]")
+            raise MetricError(f"{metric}: {arg} tensor values span [{lo:.4g}, {hi:.4g}]; "
+                              "float tensors must be in [0, 1]")
         t = t.float() * 255.0
     else:
         raise MetricError(f"{metric}: {arg} tensor has dtype {t.dtype}; expected uint8 or float in [0, 1]")
@@ -134,7 +136,7 @@ class Metric:
             targets = as_images(self.name, "target", target)
             if len(preds) != len(targets):
                 raise MetricError(f"{self.name}: {len(preds)} prediction(s) but {len(targets)} target(s)")
-            for i, (p, t) in enumerate(zip(preds, targets)):
+            for i, (p, t) in enumerate(zip(preds, targets, strict=False)):
                 if p.shape != t.shape:
                     raise MetricError(f"{self.name}: pair {i} shapes differ: pred {p.shape}, target {t.shape}")
             self.per_image.extend(float(v) for v in self._score(preds, targets))

@@ -75,7 +75,7 @@ class RegionMetric:
         super().update(pred, target)
 
     def _score(self, preds, targets):
-        for i, (p, region) in enumerate(zip(preds, self._regions)):
+        for i, (p, region) in enumerate(zip(preds, self._regions, strict=False)):
             if region.shape != p.shape[:2]:
                 raise MetricError(f"{self.name}: mask[{i}] is {region.shape}, image {p.shape[:2]}")
         keep = [i for i, region in enumerate(self._regions) if region.any()]
@@ -106,7 +106,7 @@ class MaskedPSNR(RegionMetric, PSNR):
 
     def region_scores(self, preds, targets, regions):
         out = []
-        for p, t, region in zip(preds, targets, regions):
+        for p, t, region in zip(preds, targets, regions, strict=False):
             mse = float(np.square(p[region] - t[region], dtype=np.float64).mean())
             out.append(10.0 * np.log10(255.0 ** 2 / mse) if mse > 0 else math.inf)
         return out
@@ -120,7 +120,7 @@ class MaskedSSIM(RegionMetric, SSIM):
     def region_scores(self, preds, targets, regions):
         preds, targets = self._prepare(preds, targets)
         out = []
-        for p, t, region in zip(preds, targets, regions):
+        for p, t, region in zip(preds, targets, regions, strict=False):
             maps = [ssim_map_cpu(p, t)] if p.ndim == 2 else [ssim_map_cpu(p[..., c], t[..., c]) for c in range(3)]
             inner = region[5:-5, 5:-5]
             out.append(float(np.mean(maps, axis=0)[inner].mean()) if inner.any() else math.nan)

@@ -16,7 +16,6 @@ from scipy.special import gammaln
 
 from .ssim import gaussian_1d
 
-
 FLAT_EPS = 1e-8
 
 

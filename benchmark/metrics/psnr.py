@@ -20,7 +20,8 @@ class PSNR(Metric):
     higher_is_better = True
     needs_reference = True
 
-    def __init__(self, channel: str = "rgb", crop_border: int = 0, max_db: float = 100.0, device: str | None = "cpu") -> None:
+    def __init__(self, channel: str = "rgb", crop_border: int = 0, max_db: float = 100.0,
+                 device: str | None = "cpu") -> None:
         super().__init__(device)
         if channel not in ("rgb", "y"):
             raise MetricError(f"{self.name}: channel must be 'rgb' or 'y', got {channel!r}")
@@ -39,13 +40,14 @@ class PSNR(Metric):
         b = self.crop_border
         if b:
             if min(image.shape[:2]) <= 2 * b:
-                raise MetricError(f"{self.name}: image {image.shape[1]}x{image.shape[0]} is too small for crop_border={b}")
+                raise MetricError(f"{self.name}: image {image.shape[1]}x{image.shape[0]} "
+                                  f"is too small for crop_border={b}")
             image = image[b:-b, b:-b]
         return y_ycbcr601(image)[:, :, None] if self.channel == "y" else image
 
     def _score(self, preds, targets):
         out = []
-        for p, t in zip(preds, targets):
+        for p, t in zip(preds, targets, strict=False):
             diff = self._prepare(p) - self._prepare(t)
             mse = float(np.square(diff).sum(dtype=np.float64)) / diff.size
             out.append(10.0 * np.log10(255.0 ** 2 / mse) if mse > 0 else float("inf"))

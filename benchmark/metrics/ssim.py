@@ -107,7 +107,7 @@ class SSIM(Metric):
 
         preds, targets = self._prepare(preds, targets)
         if self.device == "cpu":
-            return [ssim_cpu(p, t) for p, t in zip(preds, targets)]
+            return [ssim_cpu(p, t) for p, t in zip(preds, targets, strict=False)]
         out = np.empty(len(preds))
         for idx, x in batches(preds, self.device, torch.float64):
             y = to_nchw([targets[i] for i in idx], self.device, torch.float64)

@@ -1,1 +1,2 @@
-"""Speed and memory benchmarks behind `oldphoto bench ...`: each prints figures beside a peer measured in the same run."""
+"""Speed and memory benchmarks behind `oldphoto bench ...`: each prints figures beside a peer measured
+in the same run."""

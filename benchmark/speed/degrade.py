@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import cv2
+
 from oldphoto import degrade
-from oldphoto.degrade.compose import State, apply_op
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
+from oldphoto.degrade.compose import State, apply_op
 
 
 def albumentations_peers() -> dict[str, Callable]:
@@ -120,10 +121,10 @@ def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None 
             for name, pipe in subjects.items():
                 if names and name not in names:
                     continue
-                ours = _rate(lambda i: pipe(image, seed=i), n)
+                ours = _rate(lambda i: pipe(image, seed=i), n)  # noqa: B023 - _rate calls it at once, in this iteration
                 if name in peers:
                     peer = peers[name]()
-                    theirs = _rate(lambda i: peer(image=image), n)
+                    theirs = _rate(lambda i: peer(image=image), n)  # noqa: B023 - _rate calls it at once, in this iteration
                     yield f"{name:<22}{size:>6}{ours:>11.1f}{theirs:>11.1f}{ours / theirs:>8.2f}"
                 else:
                     yield f"{name:<22}{size:>6}{ours:>11.1f}{'-':>11}{'-':>8}"

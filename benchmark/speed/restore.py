@@ -121,7 +121,8 @@ def format_row(row: dict) -> str:
     """One table line (GiB, seconds) for a :func:`measure_one` result or an error."""
     if "error" in row:
         return f"{row['megapixels']:>6g}  {row['branch']:<17}  error: {row['error']}"
-    mode = "whole" if not row["streamed"] else ("bands" if row["latent_tile"] is None else f"bands+tiles{row['latent_tile']}")
+    mode = ("whole" if not row["streamed"]
+            else "bands" if row["latent_tile"] is None else f"bands+tiles{row['latent_tile']}")
     return (f"{row['megapixels']:>6g}  {row['branch']:<17}  {row['width']:>5}x{row['height']:<5}  {mode:<15}  "
             f"{row['detect_s']:>8.2f}  {row['restore_s']:>9.2f}  {row['total_s']:>8.2f}  {_gib(row['peak_bytes']):>9}  "
             f"{_gib(row['baseline_bytes']):>9}  {row['dense_attention_bytes'] / 2**30:>12.1f}")

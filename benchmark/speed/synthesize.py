@@ -53,7 +53,8 @@ def bench_synthesize(workers: int = 2, crop: int = 256, per_image: int = 8,
             rates[engine, n] = summary.made / busy
             digests[engine, n] = tree_digest(out)
             yield (f"  {engine} {n} worker(s): {summary.made} samples in {busy:.2f} s = {rates[engine, n]:.1f} "
-                   f"samples/s = {rates[engine, n] / rates['pool', 1]:.2f}x pool 1 (+{summary.startup_s:.2f} s start-up)")
+                   f"samples/s = {rates[engine, n] / rates['pool', 1]:.2f}x pool 1 "
+                   f"(+{summary.startup_s:.2f} s start-up)")
             if (engine, n) == ("pool", 1):
                 total = sum(summary.seconds.values())
                 shares = {p: summary.seconds[p] / total for p in PHASES}

@@ -32,7 +32,7 @@ def _fibres(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     heading = rng.uniform(0, 2 * np.pi, (count, 1)) + np.cumsum(rng.normal(0, 0.6, (count, 3)), axis=1)
     step = rng.uniform(2.0, 8.0, (count, 1, 1)) * np.stack([np.cos(heading), np.sin(heading)], axis=2)
     curves = fixed(np.concatenate([start, start + np.cumsum(step, axis=1)], axis=1))
-    for group, value in zip(np.array_split(curves, 3), (60, 110, 170)):
+    for group, value in zip(np.array_split(curves, 3), (60, 110, 170), strict=False):
         cv2.polylines(canvas, list(group), False, value, 1, cv2.LINE_AA, shift=SHIFT)
     return canvas
 
@@ -63,7 +63,7 @@ def procedural_rows(height: int, width: int, yellowing: float, elastic: float, r
     ageing += np.float32(0.6)
     np.clip(ageing, 0.0, 1.5, out=ageing)
     ageing *= np.float32(yellowing)
-    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else list(zip(white, AGEING_LOSS))
+    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else list(zip(white, AGEING_LOSS, strict=False))
 
     def rows(band: slice) -> np.ndarray:
         planes = [_tint(lum[band], ageing[band], w, loss) for w, loss in colours]

@@ -16,7 +16,8 @@ CHEMICAL = ((0.92, 0.64, 0.86), (0.72, 0.86, 0.60), (0.96, 0.80, 0.45), (0.66, 0
 def stains(image: np.ndarray, count: int, size: tuple[float, float], strength: float, kind: str,
            seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``count`` stains of radius ``size`` (fraction of the short side), elongated (aspect
-    0.3-1) and blurred more along one axis (drawn and blurred at reduced resolution), with mottled density, multiplied in at ``strength``.
+    0.3-1) and blurred more along one axis (drawn and blurred at reduced resolution), with mottled density,
+    multiplied in at ``strength``.
 
     ``kind`` "water": brownish with a dark tide line at the border; "chemical": one random tint
     (magenta, green, amber, blue), denser body and a faint edge. Returns ``(image, mask)``.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..configs import make_config
 from ..learned import TorchRestorer
@@ -40,7 +40,8 @@ class DIPConfig:
         if self.iterations < 1 or self.width < 1 or self.levels < 1 or self.skip < 0 or self.input_channels < 1:
             raise ValueError("dip: iterations, width, levels, input_channels must be >= 1 and skip >= 0")
         if not (0.0 <= self.ema < 1.0) or self.lr <= 0 or self.input_jitter < 0:
-            raise ValueError(f"dip: need 0 <= ema < 1, lr > 0, input_jitter >= 0 (got {self.ema}, {self.lr}, {self.input_jitter})")
+            raise ValueError(f"dip: need 0 <= ema < 1, lr > 0, input_jitter >= 0 "
+                             f"(got {self.ema}, {self.lr}, {self.input_jitter})")
 
 
 def _conv(cin: int, cout: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
@@ -58,16 +59,17 @@ class SkipNet(nn.Module):
             nn.Sequential(_conv(cin if k == 0 else width, width, stride=2), _conv(width, width)) for k in range(levels))
         self.skips = nn.ModuleList(_conv(cin if k == 0 else width, skip, kernel=1) if skip else nn.Identity()
                                    for k in range(levels))
-        self.up = nn.ModuleList(nn.Sequential(_conv(width + skip, width), _conv(width, width, kernel=1)) for _ in range(levels))
+        self.up = nn.ModuleList(nn.Sequential(_conv(width + skip, width), _conv(width, width, kernel=1))
+                                for _ in range(levels))
         self.head = nn.Conv2d(width, 3, 1)
         self.use_skip = skip > 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
-        for down, skip in zip(self.down, self.skips):
+        for down, skip in zip(self.down, self.skips, strict=False):
             skips.append(skip(x) if self.use_skip else None)
             x = down(x)
-        for up, s in zip(reversed(self.up), reversed(skips)):
+        for up, s in zip(reversed(self.up), reversed(skips), strict=False):
             x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
             x = up(torch.cat([x, s], 1) if s is not None else x)
         return torch.sigmoid(self.head(x))

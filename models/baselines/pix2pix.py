@@ -33,8 +33,10 @@ class Pix2PixConfig:
     weights: str | None = None
 
     def __post_init__(self) -> None:
-        if self.width < 1 or self.max_width < self.width or self.levels < 1 or self.disc_width < 1 or self.disc_layers < 1:
-            raise ValueError("pix2pix: need width >= 1, max_width >= width, levels >= 1, disc_width >= 1, disc_layers >= 1")
+        if (self.width < 1 or self.max_width < self.width or self.levels < 1 or self.disc_width < 1
+                or self.disc_layers < 1):
+            raise ValueError("pix2pix: need width >= 1, max_width >= width, levels >= 1, disc_width >= 1, "
+                             "disc_layers >= 1")
 
 
 class UNetBlock(nn.Module):

@@ -31,7 +31,8 @@ class SequentialConfig:
 
     def __post_init__(self) -> None:
         if self.width < 1 or self.depth < 2 or self.inpaint_radius <= 0:
-            raise ValueError(f"need width >= 1, depth >= 2, inpaint_radius > 0 (got {self.width}, {self.depth}, {self.inpaint_radius})")
+            raise ValueError(f"need width >= 1, depth >= 2, inpaint_radius > 0 "
+                             f"(got {self.width}, {self.depth}, {self.inpaint_radius})")
 
 
 class DnCNN(nn.Module):

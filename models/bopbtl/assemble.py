@@ -19,7 +19,8 @@ def assemble_weights(model: str, size: str, vae_old: str | os.PathLike, vae_clea
     the ``bopbtl-fusion`` export, required when the config has a fusion head)."""
     net = BopbtlNet(get_config(size).variant(*VARIANTS[model]))
     parts = [(net.vae_old, "bopbtl-vae-old", vae_old, "vae"), (net.vae_clean, "bopbtl-vae-clean", vae_clean, "vae"),
-             (net.mapping, "bopbtl-mapping", mapping, "mapping"), (net.detector, "bopbtl-detector", detector, "detector")]
+             (net.mapping, "bopbtl-mapping", mapping, "mapping"),
+             (net.detector, "bopbtl-detector", detector, "detector")]
     if net.fusion is not None:
         if fusion is None:
             raise CheckpointError(f"{model} at {size!r} has a fusion head: pass the bopbtl-fusion export")

@@ -146,8 +146,8 @@ FULL = BopbtlConfig()
 SMALL = BopbtlConfig(
     name="small",
     vae=VAEConfig(channels=64, res_blocks=2, norm="none"),
-    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1, norm="none",
-                          patch_fusion="residual"),
+    mapping=MappingConfig(widths=(64, 96, 128, 128), res_blocks=3, nonlocal_res_blocks=1, patch_res_blocks=1,
+                          norm="none", patch_fusion="residual"),
     detector=DetectorConfig(base_channels=12, depth=4),
     discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
     fusion=FusionConfig(tone=64),

@@ -39,7 +39,8 @@ class BlurDown(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
-        blurred = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.expand(channels, 1, 3, 3), groups=channels)
+        blurred = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.expand(channels, 1, 3, 3),
+                           groups=channels)
         return blurred[..., ::2, ::2]
 
 
@@ -57,9 +58,10 @@ class ScratchDetector(nn.Module):
         self.multiple = 2**config.depth
         self.stem = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(1, widths[0], 7), nn.LeakyReLU(0.2, inplace=True))
         self.downs = nn.ModuleList(
-            nn.Sequential(BlurDown(), conv_bn_act(a, b), conv_bn_act(b, b)) for a, b in zip(widths[:-1], widths[1:])
+            nn.Sequential(BlurDown(), conv_bn_act(a, b), conv_bn_act(b, b))
+            for a, b in zip(widths[:-1], widths[1:], strict=False)
         )
-        self.reduce = nn.ModuleList(conv_bn_act(b, a) for a, b in zip(widths[:-1], widths[1:]))
+        self.reduce = nn.ModuleList(conv_bn_act(b, a) for a, b in zip(widths[:-1], widths[1:], strict=False))
         self.merge = nn.ModuleList(
             nn.Sequential(conv_bn_act(2 * a, a), conv_bn_act(a, a)) for a in widths[:-1]
         )

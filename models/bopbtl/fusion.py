@@ -108,7 +108,8 @@ class FusionHead(nn.Module):
         return mask.to(image.dtype)
 
     @staticmethod
-    def combine(image: torch.Tensor, translated: torch.Tensor, mask: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    def combine(image: torch.Tensor, translated: torch.Tensor, mask: torch.Tensor,
+                residual: torch.Tensor) -> torch.Tensor:
         """x + m * (t - x) + r, element-wise."""
         return image + mask * (translated - image) + residual
 

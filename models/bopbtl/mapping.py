@@ -20,8 +20,8 @@ def build_global_branch(config: MappingConfig, channels: int) -> nn.Module | Non
                              config.attention_chunk_elements, config.norm)
     if branch == "patch-attention":
         return MultiScalePatchAttention(
-            channels, config.patch_sizes, config.patch_max_masked, config.patch_res_blocks, config.attention_chunk_elements,
-            config.norm, config.patch_fusion == "residual",
+            channels, config.patch_sizes, config.patch_max_masked, config.patch_res_blocks,
+            config.attention_chunk_elements, config.norm, config.patch_fusion == "residual",
         )
     raise ValueError(f"unknown global branch {branch!r}")
 
@@ -35,12 +35,14 @@ class Mapping(nn.Module):
     def __init__(self, config: MappingConfig, latent_channels: int) -> None:
         super().__init__()
         widths = (latent_channels, *config.widths)
-        self.up = nn.Sequential(*(conv_norm_relu(a, b, norm=config.norm) for a, b in zip(widths[:-1], widths[1:])))
+        self.up = nn.Sequential(*(conv_norm_relu(a, b, norm=config.norm)
+                                  for a, b in zip(widths[:-1], widths[1:], strict=False)))
         self.global_branch = build_global_branch(config, widths[-1])
         self.uses_mask = config.global_branch in ("partial-nonlocal", "patch-attention")
         self.local = res_blocks(widths[-1], config.res_blocks, config.norm)
         down_widths = (widths[-1], *reversed(widths[:-1]))
-        down = [conv_norm_relu(a, b, norm=config.norm) for a, b in zip(down_widths[:-2], down_widths[1:-1])]
+        down = [conv_norm_relu(a, b, norm=config.norm)
+                for a, b in zip(down_widths[:-2], down_widths[1:-1], strict=False)]
         down += [nn.ReflectionPad2d(1), nn.Conv2d(down_widths[-2], down_widths[-1], 3)]
         self.down = nn.Sequential(*down)
 

@@ -111,7 +111,8 @@ class BopbtlRestorer(TorchRestorer):
         with torch.inference_mode():
             for image in images:
                 check_rgb(self.name, image)
-                x, (height, width) = pad_to_fit(image_to_tensor(image, torch.device(self.device)), DOWNSAMPLING, MIN_SIZE)
+                x, (height, width) = pad_to_fit(image_to_tensor(image, torch.device(self.device)), DOWNSAMPLING,
+                                                MIN_SIZE)
                 latent = self.net.vae_old.encode(x)[0][0, :, :-(-height // DOWNSAMPLING), :-(-width // DOWNSAMPLING)]
                 cells = latent.flatten(1)
                 rows.append(torch.cat([cells.mean(1), cells.std(1, correction=0)]).double().cpu().numpy())

@@ -54,7 +54,8 @@ def recorded_network(payload: dict) -> BopbtlConfig:
                                mapping=dataclasses.replace(named.mapping, norm="instance"))
 
 
-def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig, part: str) -> dict:
+def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig,
+                       part: str) -> dict:
     """Load ``stage``'s export at ``path`` into ``module`` after checking that its ``part`` of the
     network config (``"vae"``, ``"mapping"`` or ``"detector"``) equals ``expected``'s; returns meta."""
     payload = load_checkpoint(path, required=("config",))
@@ -63,5 +64,6 @@ def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, e
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: not a bopbtl stage export ({exc})") from None
     if getattr(stored, part) != getattr(expected, part):
-        raise CheckpointError(f"{path}: {part} was trained as {getattr(stored, part)}, expected {getattr(expected, part)}")
+        raise CheckpointError(f"{path}: {part} was trained as {getattr(stored, part)}, "
+                              f"expected {getattr(expected, part)}")
     return load_weights(module, stage, path)

@@ -100,7 +100,8 @@ class PhotoRestorer:
         if global_bytes <= self.max_memory // 2:
             return Plan(True, None, band_elements)
         per_position = GLOBAL_BRANCH_FACTOR * self.net.config.mapping.widths[-1] * 4
-        side = int(math.sqrt(max(1, self.max_memory // 2 - 2 * 4 * self.net.config.mapping.attention_chunk_elements) / per_position))
+        chunk_elements = self.net.config.mapping.attention_chunk_elements
+        side = int(math.sqrt(max(1, self.max_memory // 2 - 2 * 4 * chunk_elements) / per_position))
         return Plan(True, max(MIN_LATENT_TILE, side // LATENT_TILE_ALIGN * LATENT_TILE_ALIGN), band_elements)
 
     def detect(self, image: np.ndarray) -> np.ndarray:
@@ -142,7 +143,8 @@ class PhotoRestorer:
         if net.fusion is None:
             return crop_to(translated, size)
         padded = net.fusion.toned(padded)
-        full_mask = net.fusion.full_mask(padded, pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None)
+        full_mask = net.fusion.full_mask(padded,
+                                         pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None)
         residual = runner.run(net.fusion.body, [padded, translated, full_mask])
         return crop_to(net.fusion.combine(padded, translated, full_mask, residual), size)
 

@@ -2,9 +2,9 @@
 
 The three shipped models share their VAEs and scratch detector, so the folder holds each training
 stage's export once (``vae-old.pt``, ``vae-clean.pt``, ``detector.pt``) and one mapping and one
-fusion head per model (``mapping-<model>.pt``, ``fusion-<model>.pt``); :func:`load_shipped` assembles a network from them, checking that every
-part was trained with the network's own config. ``train.sh`` and ``MODEL_CARD-*.md`` beside the
-files say how they were made.
+fusion head per model (``mapping-<model>.pt``, ``fusion-<model>.pt``); :func:`load_shipped` assembles a
+network from them, checking that every part was trained with the network's own config. ``train.sh`` and
+``MODEL_CARD-*.md`` beside the files say how they were made.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tup
 
 
 def load_shipped(net: nn.Module, model: str) -> dict:
-    """Load the shipped parts of ``model`` into ``net`` (a :class:`~.model.BopbtlNet`); returns meta per stage (file and its meta).
+    """Load the shipped parts of ``model`` into ``net`` (a :class:`~.model.BopbtlNet`); returns meta per
+    stage (file and its meta).
 
     A missing part, or one trained with another config, is a CheckpointError naming the file.
     """
@@ -45,7 +46,8 @@ def load_shipped(net: nn.Module, model: str) -> dict:
     for attribute, stage, path in shipped_parts(model, net.config.name, net.fusion is not None):
         if not path.is_file():
             raise CheckpointError(f"{path}: no shipped {stage} checkpoint for {model!r} at config "
-                                  f"{net.config.name!r}; train one (see {path.parent / 'train.sh'}) or pass a weights file")
+                                  f"{net.config.name!r}; train one (see {path.parent / 'train.sh'}) "
+                                  "or pass a weights file")
         part = "vae" if attribute.startswith("vae") else attribute
         meta = load_stage_weights(getattr(net, attribute), stage, path, net.config, part)
         parts_meta[stage] = {"file": str(path), **meta}

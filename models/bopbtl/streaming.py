@@ -53,7 +53,8 @@ class BandRunner:
         if isinstance(module, nn.Conv2d):
             return module.padding_mode == "zeros" and module.dilation == (1, 1) and isinstance(module.padding, tuple)
         if isinstance(module, nn.ConvTranspose2d):
-            return module.dilation == (1, 1) and module.output_padding == (0, 0) and module.kernel_size[0] >= module.stride[0]
+            return (module.dilation == (1, 1) and module.output_padding == (0, 0)
+                    and module.kernel_size[0] >= module.stride[0])
         return isinstance(module, (nn.ReflectionPad2d, nn.InstanceNorm2d, *POINTWISE))
 
     def run(self, module: nn.Module, x: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
@@ -179,7 +180,7 @@ def _need(module: nn.Module, a: int, b: int, height: int) -> tuple[int, int]:
     """Input rows [low, high) (within [0, height)) that output rows [a, b) of ``module`` depend on."""
     if isinstance(module, nn.Sequential):
         heights = _child_heights(module, height)
-        for child, child_height in zip(reversed(module), reversed(heights[:-1])):
+        for child, child_height in zip(reversed(module), reversed(heights[:-1]), strict=False):
             a, b = _need(child, a, b, child_height)
         return a, b
     if isinstance(module, ResBlock):
@@ -202,9 +203,9 @@ def _forward(module: nn.Module, slab: torch.Tensor, offset: int, height: int, a:
     :func:`_need`), the input having ``height`` rows in all."""
     if isinstance(module, nn.Sequential):
         heights, ranges = _child_heights(module, height), [(a, b)]
-        for child, child_height in zip(reversed(module[1:]), reversed(heights[1:-1])):
+        for child, child_height in zip(reversed(module[1:]), reversed(heights[1:-1]), strict=False):
             ranges.insert(0, _need(child, *ranges[0], child_height))
-        for child, child_height, (lo, hi) in zip(module, heights, ranges):
+        for child, child_height, (lo, hi) in zip(module, heights, ranges, strict=False):
             slab, offset = _forward(child, slab, offset, child_height, lo, hi), lo
         return slab
     if isinstance(module, ResBlock):

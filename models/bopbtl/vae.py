@@ -24,7 +24,8 @@ class Encoder(nn.Module):
         super().__init__()
         width = config.channels
         norm = config.norm
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, width, 7), norm_layer(norm, width), nn.ReLU(True)]
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, width, 7), norm_layer(norm, width),
+                                   nn.ReLU(True)]
         for _ in range(2):
             layers += [nn.Conv2d(width, width, 4, stride=2, padding=1), norm_layer(norm, width), nn.ReLU(True)]
         self.layers = nn.Sequential(*layers, res_blocks(width, config.res_blocks, norm))
@@ -41,7 +42,8 @@ class Decoder(nn.Module):
         width = config.channels
         layers: list[nn.Module] = [res_blocks(width, config.res_blocks, config.norm)]
         for _ in range(2):
-            layers += [nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), norm_layer(config.norm, width), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(width, width, 4, stride=2, padding=1), norm_layer(config.norm, width),
+                       nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, 3, 7), nn.Tanh()]
         self.layers = nn.Sequential(*layers)
 
@@ -58,7 +60,8 @@ class VAE(nn.Module):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
 
-    def encode(self, image: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode(self, image: torch.Tensor,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Latent and KL term (a scalar; 0 for a plain autoencoder).
 
         With a ``generator`` (training) a variational latent is sampled as mu + N(0, I) noise drawn

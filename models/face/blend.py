@@ -69,7 +69,8 @@ def is_grey(image: np.ndarray) -> bool:
     return bool(np.array_equal(image[..., 0], image[..., 1]) and np.array_equal(image[..., 0], image[..., 2]))
 
 
-def blend_faces(image: np.ndarray, faces: list[tuple[AlignedFace, np.ndarray]], config: BlendConfig | None = None) -> np.ndarray:
+def blend_faces(image: np.ndarray, faces: list[tuple[AlignedFace, np.ndarray]],
+                config: BlendConfig | None = None) -> np.ndarray:
     """Paste each (aligned face, enhanced uint8 crop of the same size) back into ``image`` (uint8
     HxWx3, not modified); returns a new image. Grey images stay grey (enhanced faces are reduced to
     their luminance)."""

@@ -57,7 +57,8 @@ class Face:
     def to_dict(self) -> dict:
         """JSON-serialisable record (coordinates rounded to 0.01 px)."""
         return {"box": [round(v, 2) for v in self.box],
-                "landmarks": {n: [round(float(x), 2), round(float(y), 2)] for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks)},
+                "landmarks": {n: [round(float(x), 2), round(float(y), 2)]
+                              for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks, strict=False)},
                 "score": round(self.score, 5)}
 
 
@@ -114,13 +115,14 @@ class FaceDetector:
         try:
             boxes, scores, points = self._mtcnn.detect(rgb, landmarks=True)
         except Exception as exc:  # facenet-pytorch raises bare Exception and numpy/torch errors
-            raise FaceStageError("detect", f"MTCNN failed on a {width}x{height} image: {type(exc).__name__}: {exc}") from None
+            raise FaceStageError("detect", f"MTCNN failed on a {width}x{height} image: "
+                                           f"{type(exc).__name__}: {exc}") from None
         if boxes is None:
             return []
         boxes = np.asarray(boxes, dtype=np.float64) / scale
         points = np.asarray(points, dtype=np.float64).reshape(-1, 5, 2) / scale
         faces = []
-        for box, score, marks in zip(boxes, np.asarray(scores, dtype=np.float64), points):
+        for box, score, marks in zip(boxes, np.asarray(scores, dtype=np.float64), points, strict=False):
             short_side = min(box[2] - box[0], box[3] - box[1])
             if score >= self.config.threshold and short_side >= self.config.min_face_size:
                 faces.append(Face(tuple(float(v) for v in box), marks, float(score)))

@@ -19,7 +19,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 # (input width, output width) in units of ngf, and whether a x2 up-sampling precedes the block.
-SPADE_LAYOUT = ((16, 16, False), (16, 16, True), (16, 16, False), (16, 8, True), (8, 4, True), (4, 2, True), (2, 1, True))
+SPADE_LAYOUT = ((16, 16, False), (16, 16, True), (16, 16, False), (16, 8, True), (8, 4, True), (4, 2, True),
+                (2, 1, True))
 UPSAMPLINGS = sum(up for _, _, up in SPADE_LAYOUT)
 START_MODES = ("degraded", "latent")
 
@@ -43,7 +44,8 @@ class FaceGeneratorConfig:
         if self.size < 2**UPSAMPLINGS or self.size % 2**UPSAMPLINGS:
             raise ValueError(f"size must be a positive multiple of {2**UPSAMPLINGS} px, got {self.size}")
         if self.ngf < 1 or self.spade_hidden < 1 or self.latent_dim < 1:
-            raise ValueError(f"ngf, spade_hidden and latent_dim must be >= 1 (got {self.ngf}, {self.spade_hidden}, {self.latent_dim})")
+            raise ValueError(f"ngf, spade_hidden and latent_dim must be >= 1 "
+                             f"(got {self.ngf}, {self.spade_hidden}, {self.latent_dim})")
         if self.start not in START_MODES:
             raise ValueError(f"start must be one of {START_MODES}, got {self.start!r}")
 
@@ -143,7 +145,7 @@ class FaceGenerator(nn.Module):
             x = self.stem(z).view(n, -1, *side)
         else:
             x = self.stem(F.interpolate(guide, size=side, mode="area"))
-        for (_, _, upsample), block in zip(SPADE_LAYOUT, self.blocks):
+        for (_, _, upsample), block in zip(SPADE_LAYOUT, self.blocks, strict=False):
             if upsample:
                 x = F.interpolate(x, scale_factor=2, mode="nearest")
             scaled = guide if x.shape[-1] == width else F.interpolate(guide, size=x.shape[-2:], mode="area")

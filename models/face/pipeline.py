@@ -31,7 +31,8 @@ def run_generator(generator: FaceGenerator, crops: list[np.ndarray], batch_size:
         except (RuntimeError, ValueError) as exc:
             raise FaceStageError("enhance", f"{type(exc).__name__}: {exc}") from None
         if not torch.isfinite(y).all():
-            raise FaceStageError("enhance", f"the generator produced non-finite values for faces {start}..{start + len(batch) - 1}")
+            raise FaceStageError("enhance", f"the generator produced non-finite values for faces "
+                                            f"{start}..{start + len(batch) - 1}")
         y = y.clamp(0, 1).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         results.extend(y)
     return results
@@ -61,7 +62,7 @@ def enhance_faces(image: np.ndarray, generator: FaceGenerator, detector: FaceDet
         except FaceStageError as exc:
             raise FaceStageError("align", exc.reason, face=index) from None
     enhanced = run_generator(generator, [a.image for a in aligned], batch_size) if aligned else []
-    out = blend_faces(rgb, list(zip(aligned, enhanced)), blend) if aligned else rgb.copy()
+    out = blend_faces(rgb, list(zip(aligned, enhanced, strict=False)), blend) if aligned else rgb.copy()
     info = [dict(face.to_dict(), enhanced=True, blended=True) for face in chosen]
     info += [dict(face.to_dict(), enhanced=False, blended=False, reason=f"beyond max_faces={max_faces}")
              for face in faces[len(chosen):]]

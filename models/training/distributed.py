@@ -82,7 +82,7 @@ def mean_across_ranks(values: dict[str, float], info: DistInfo) -> dict[str, flo
     keys = sorted(values)
     tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=info.device)
     dist.all_reduce(tensor)
-    return {k: float(v) / info.world_size for k, v in zip(keys, tensor.tolist())}
+    return {k: float(v) / info.world_size for k, v in zip(keys, tensor.tolist(), strict=False)}
 
 
 def barrier(info: DistInfo) -> None:

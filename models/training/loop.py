@@ -119,15 +119,16 @@ def _resolve_configs(stage_cls: type, out: Path, resume: bool, model_config, tra
         given_dict.pop("steps", None), stored_dict.pop("steps", None)
         changed = sorted(k for k in stored_dict if given_dict[k] != stored_dict[k])
         if changed:
-            raise CheckpointError(f"{ckpt_path}: resume with a different {what} config ({changed}); start a new run instead")
+            raise CheckpointError(f"{ckpt_path}: resume with a different {what} config ({changed}); "
+                                  "start a new run instead")
     target = steps if steps is not None else (make_config(type(stored_train), train_config, "train").steps
                                               if train_config is not None else stored_train.steps)
     return stored_model, replace(stored_train, steps=int(target)), int(payload["seed"]), payload
 
 
-def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], out: str | Path, model_config=None, train_config=None,
-          seed: int | None = None, device: str = "auto", resume: bool = False, steps: int | None = None,
-          progress: bool = True) -> TrainResult:
+def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], out: str | Path, model_config=None,
+          train_config=None, seed: int | None = None, device: str = "auto", resume: bool = False,
+          steps: int | None = None, progress: bool = True) -> TrainResult:
     """Train stage ``name`` on ``dataset``, writing the run folder ``out``.
 
     ``dataset`` items are dicts of CHW float tensors in [0, 1]: ``degraded``, ``clean`` and
@@ -141,7 +142,8 @@ def train(name: str, dataset: Dataset | Callable[[TrainConfig, int], Dataset], o
     """
     stage_cls = get_trainer(name)
     out = Path(out)
-    model_cfg, train_cfg, seed, payload = _resolve_configs(stage_cls, out, resume, model_config, train_config, seed, steps)
+    model_cfg, train_cfg, seed, payload = _resolve_configs(stage_cls, out, resume, model_config, train_config, seed,
+                                                           steps)
     info = distributed.setup(resolve_device(device))
     cuda_devices = [info.device] if info.device.type == "cuda" else []
     try:
@@ -228,7 +230,8 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
         if step == train_cfg.steps or (train_cfg.checkpoint_every and step % train_cfg.checkpoint_every == 0):
             _checkpoint(stage, out, model_cfg, train_cfg, seed, step, seconds(), info)
         # after the checkpoint: sampling may draw random numbers, which a resumed run must not see
-        if info.is_main and (step == train_cfg.steps or (train_cfg.sample_every and step % train_cfg.sample_every == 0)):
+        if info.is_main and (step == train_cfg.steps
+                             or (train_cfg.sample_every and step % train_cfg.sample_every == 0)):
             with torch.no_grad():
                 for module in stage.modules.values():
                     module.eval()

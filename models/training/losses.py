@@ -46,8 +46,10 @@ def lsgan_loss(scores, real: bool) -> torch.Tensor:
 def feature_matching_loss(fake_features: Sequence[torch.Tensor], real_features: Sequence[torch.Tensor]) -> torch.Tensor:
     """Mean L1 between discriminator features of fake and (detached) real inputs, layer-averaged."""
     if len(fake_features) != len(real_features) or not fake_features:
-        raise ValueError(f"feature matching needs equal, non-empty feature lists, got {len(fake_features)} and {len(real_features)}")
-    return sum(F.l1_loss(f, r.detach()) for f, r in zip(fake_features, real_features)) / len(fake_features)
+        raise ValueError(f"feature matching needs equal, non-empty feature lists, "
+                         f"got {len(fake_features)} and {len(real_features)}")
+    return (sum(F.l1_loss(f, r.detach()) for f, r in zip(fake_features, real_features, strict=False))
+            / len(fake_features))
 
 
 # VGG16 configuration "D": conv output channels, "M" = 2x2 max pooling.
@@ -88,7 +90,8 @@ def lpips_vgg16_state_dict() -> dict[str, torch.Tensor]:
     return state
 
 
-def vgg16_features(weights: str | os.PathLike | dict | None = None, last_layer: int = VGG16_RELU_LAYERS[-1]) -> nn.Sequential:
+def vgg16_features(weights: str | os.PathLike | dict | None = None,
+                   last_layer: int = VGG16_RELU_LAYERS[-1]) -> nn.Sequential:
     """torchvision's VGG16 ``features`` up to ``last_layer`` with ImageNet weights.
 
     ``weights``: None for the converted LPIPS VGG16 backbone in the oldphoto cache (see
@@ -133,7 +136,7 @@ class VGGPerceptualLoss(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
-    def train(self, mode: bool = True) -> "VGGPerceptualLoss":
+    def train(self, mode: bool = True) -> VGGPerceptualLoss:
         """The frozen backbone always stays in eval mode."""
         super().train(mode)
         self.features.eval()
@@ -152,4 +155,4 @@ class VGGPerceptualLoss(nn.Module):
         fake = self._activations(prediction)
         with torch.no_grad():
             real = self._activations(target)
-        return sum(w * F.l1_loss(f, r) for w, f, r in zip(self.layer_weights, fake, real))
+        return sum(w * F.l1_loss(f, r) for w, f, r in zip(self.layer_weights, fake, real, strict=False))

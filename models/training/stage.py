@@ -95,7 +95,8 @@ class Stage(ABC):
         for key in ("modules", "optimizers"):
             expected, found = set(getattr(self, key)), set(state.get(key, {}))
             if expected != found:
-                raise CheckpointError(f"{source}: checkpoint has {key} {sorted(found)}, stage {self.name!r} has {sorted(expected)}")
+                raise CheckpointError(f"{source}: checkpoint has {key} {sorted(found)}, "
+                                      f"stage {self.name!r} has {sorted(expected)}")
         for name, module in self.modules.items():
             load_state(module, state["modules"][name], source, what=f"network {name!r}")
         for name, opt in self.optimizers.items():

@@ -99,7 +99,8 @@ class FailsOnOne(Restorer):
 def test_a_failing_model_stops_at_the_same_sample(data, tmp_path, scheduler, monkeypatch):
     bad = read_rgb(sorted((data / "degraded").glob("*.png"))[1])
     real_create = models.create
-    monkeypatch.setattr(models, "create", lambda name, **kw: FailsOnOne(bad) if name == "broken" else real_create(name, **kw))
+    monkeypatch.setattr(models, "create",
+                        lambda name, **kw: FailsOnOne(bad) if name == "broken" else real_create(name, **kw))
     bench(["broken", "input"], data, tmp_path / "pool")
     result = bench(["broken", "input"], data, tmp_path / "dask", engine="dask", scheduler=scheduler)
     assert [s.model for s in result.failed] == ["broken"] and "on sample" in result.failed[0].error

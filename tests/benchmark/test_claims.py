@@ -69,13 +69,15 @@ def test_claim_a_needs_every_baseline_beaten():
     assert study.claim_a(fake_run(rows), ["input", "classical"]).verdict == claims.SUPPORTED
     rows[0] = diff("input", "bopbtl", "psnr", 1.0, 0.5, 2.0)  # input better on PSNR
     claim = study.claim_a(fake_run(rows), ["input", "classical"])
-    assert claim.verdict == claims.NOT_SUPPORTED and "| `bopbtl` − `input` | -1 [-2, -0.5] ✗ p 0.01 |" in "\n".join(claim.body)
+    assert (claim.verdict == claims.NOT_SUPPORTED
+            and "| `bopbtl` − `input` | -1 [-2, -0.5] ✗ p 0.01 |" in "\n".join(claim.body))
     failed = study.claim_a(fake_run(rows, failed=["bopbtl"]), ["input", "classical"])
     assert failed.verdict == claims.UNAVAILABLE and "boom" in failed.why
 
 
 def test_claim_b_uses_only_the_defect_regions():
-    inside = [diff("bopbtl-pnl", "bopbtl-local", m, 0.5 if HIGHER[m] else -0.5, *((0.2, 0.8) if HIGHER[m] else (-0.8, -0.2)))
+    inside = [diff("bopbtl-pnl", "bopbtl-local", m, 0.5 if HIGHER[m] else -0.5,
+                   *((0.2, 0.8) if HIGHER[m] else (-0.8, -0.2)))
               for m in study.DEFECTS]
     outside = [diff("bopbtl-pnl", "bopbtl-local", m, -3.0 if HIGHER[m] else 3.0, *((-4, -2) if HIGHER[m] else (2, 4)))
                for m in study.OUTSIDE]
@@ -91,7 +93,8 @@ def test_claim_c_needs_matching_quality_and_less_memory(work, expected):
                                   "total_s": 20.0},
               "partial-nonlocal": {"megapixels": 1.0, "peak_bytes": 2 * gib, "baseline_bytes": gib, "total_s": 30.0}}
     claim = study.claim_c(fake_run(rows), memory)
-    assert claim.verdict == expected and f"ratio patch attention / partial nonlocal: {work:.2f}" in "\n".join(claim.body)
+    assert (claim.verdict == expected
+            and f"ratio patch attention / partial nonlocal: {work:.2f}" in "\n".join(claim.body))
     memory["partial-nonlocal"] = {"megapixels": 1.0, "branch": "partial-nonlocal", "error": "timed out"}
     assert study.claim_c(fake_run(rows), memory).verdict == claims.UNAVAILABLE
 

@@ -90,7 +90,8 @@ def test_row_for_latent_models_only(run, sets):
     assert list(written) == [(LATENT_MODEL, real)]
     assert written[(LATENT_MODEL, real)]["n"] == "6" and written[(LATENT_MODEL, real)]["std"] == ""
     assert written[(LATENT_MODEL, real)]["higher_is_better"] == "False"
-    assert row["convention"] == f"{METRIC}:sliced-w2,old-photo-latent,channel-mean+std,real-vs-synthetic-degraded,proj1024,seed0"
+    assert row["convention"] == (f"{METRIC}:sliced-w2,old-photo-latent,channel-mean+std,real-vs-synthetic-degraded,"
+                                 "proj1024,seed0")
     meta = json.loads((out / "run.json").read_text())
     assert meta["metrics"][METRIC]["convention"] == row["convention"]
     assert row["convention"] in meta["datasets"][real]["protocol_text"]

@@ -12,8 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from oldphoto.benchmark import metrics, rundir
-from oldphoto.benchmark.intervals import (Bootstrap, RunIntervals, better_of, counted_values, mean_draws, set_draws,
-                                          wilcoxon_p)
+from oldphoto.benchmark.intervals import (
+    Bootstrap,
+    RunIntervals,
+    better_of,
+    counted_values,
+    mean_draws,
+    set_draws,
+    wilcoxon_p,
+)
 from oldphoto.benchmark.leaderboard import render_table, update
 from oldphoto.benchmark.report import write_report
 from oldphoto.benchmark.runner import run_benchmark
@@ -85,7 +92,7 @@ def test_set_draws_pair_rows_only_when_paired():
 
 def test_draws_are_fixed_by_the_seed():
     a, b, c = (Bootstrap(seed=s).indices((30, 8), 50) for s in (0, 0, 1))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and not np.array_equal(a[0], c[0])
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False)) and not np.array_equal(a[0], c[0])
 
 
 # --- exceptions ------------------------------------------------------------------------------------
@@ -136,7 +143,8 @@ def test_runner_writes_intervals_and_differences(run):
     assert {(d["model"], d["reference"], d["metric"]) for d in diffs} == {("classical", "input", "psnr"),
                                                                         ("classical", "input", "ssim")}
     per_image = read(run / "per_image.csv")
-    psnr = {r["model"]: {x["sample"]: float(x["psnr"]) for x in per_image if x["model"] == r["model"]} for r in per_image}
+    psnr = {r["model"]: {x["sample"]: float(x["psnr"]) for x in per_image if x["model"] == r["model"]}
+            for r in per_image}
     d = np.array([psnr["classical"][s] - psnr["input"][s] for s in sorted(psnr["input"])])
     row = next(x for x in diffs if x["metric"] == "psnr")
     assert float(row["difference"]) == pytest.approx(d.mean(), rel=1e-5) and row["n"] == "8"
@@ -207,9 +215,9 @@ def test_marks_only_where_the_difference_interval_excludes_zero():
 
 
 def test_cli_reference_and_resamples(tmp_path, data):
-    res = CliRunner().invoke(main, ["benchmark", "--models", "input,classical", "--data", str(data), "--metrics", "psnr",
-                                    "--out", str(tmp_path), "--reference", "classical", "--resamples", "50",
-                                    "--no-progress"])
+    res = CliRunner().invoke(main, ["benchmark", "--models", "input,classical", "--data", str(data),
+                                    "--metrics", "psnr", "--out", str(tmp_path), "--reference", "classical",
+                                    "--resamples", "50", "--no-progress"])
     assert res.exit_code == 0, res.output
     (diff,) = read(tmp_path / "differences.csv")
     assert (diff["model"], diff["reference"], diff["resamples"]) == ("input", "classical", "50")

@@ -29,7 +29,8 @@ def make_run(folder, results, protocol="p000000001", dataset="builtin-x", finish
     rundir.write_csv(folder / "models.csv", rundir.MODELS_COLUMNS, statuses)
     rundir.write_csv(folder / "per_image.csv", ["model"], [])
     rundir.write_json(folder / "run.json", {
-        "datasets": {dataset: {"protocol": protocol, "protocol_text": f"4 samples; protocol {protocol}", "real": False}},
+        "datasets": {dataset: {"protocol": protocol, "protocol_text": f"4 samples; protocol {protocol}",
+                               "real": False}},
         "metrics": {"psnr": PSNR, "lpips": LPIPS}, "finished": finished})
     rundir.write_json(folder / "environment.json", {"oldphoto_version": "0.1.0", "git_commit": "abcdef0123456789",
                                                     "git_dirty": False})
@@ -85,8 +86,8 @@ def test_protocols_and_datasets_get_separate_tables(tmp_path):
 
 
 def test_best_marks_follow_direction_and_ties():
-    rows = [{"model": m, "config": "", "n": "2", "psnr": p, "lpips": l, "seconds_per_mp": "1", "params": "0",
-             "device": "cpu", "commit": "x"} for m, p, l in [("a", "30", "0.2"), ("b", "30", "0.1"), ("c", "", "0.3")]]
+    rows = [{"model": m, "config": "", "n": "2", "psnr": p, "lpips": lp, "seconds_per_mp": "1", "params": "0",
+             "device": "cpu", "commit": "x"} for m, p, lp in [("a", "30", "0.2"), ("b", "30", "0.1"), ("c", "", "0.3")]]
     lines = render_table(rows, {"psnr": PSNR, "lpips": LPIPS})
     assert lines[0] == "| Model | n | psnr ↑ | lpips ↓ | s/MP ↓ | Params | Device | Commit |"
     assert lines[2].startswith("| `a` | 2 | **30** | 0.2 |")

@@ -10,13 +10,13 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from oldphoto.benchmark import metrics
-from oldphoto.infra import weights
 from oldphoto.benchmark.metrics.base import gray601, y_ycbcr601
 from oldphoto.benchmark.metrics.fid import frechet_distance
 from oldphoto.benchmark.metrics.kid import kid_mmd2
 from oldphoto.benchmark.metrics.nss import imresize
 from oldphoto.benchmark.metrics.wasserstein import sliced_wasserstein
 from oldphoto.datasets.imageio import write_image
+from oldphoto.infra import weights
 
 
 def _pair(rng, shape=(48, 64, 3), noise=30):
@@ -95,7 +95,10 @@ def test_ssim_torch_path_matches_cpu_path():
 
     rng = np.random.default_rng(3)
     a, b = (x.astype(np.float64) for x in _pair(rng))
-    to_t = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None]
+
+    def to_t(x):
+        return torch.from_numpy(x).permute(2, 0, 1)[None]
+
     assert float(ssim_per_image(to_t(a), to_t(b))[0]) == pytest.approx(ssim_cpu(a, b), abs=1e-12)
 
 
@@ -134,7 +137,8 @@ def test_kid_same_distribution_near_zero_and_shift_positive():
     same = kid_mmd2(x, y, n_subsets=10, subset_size=200)
     shifted = kid_mmd2(x, y + 0.5, n_subsets=10, subset_size=200)
     assert abs(same) < 0.02 < 0.5 < shifted
-    assert kid_mmd2(x, y, n_subsets=10, subset_size=200, seed=3) == kid_mmd2(x, y, n_subsets=10, subset_size=200, seed=3)
+    assert (kid_mmd2(x, y, n_subsets=10, subset_size=200, seed=3)
+            == kid_mmd2(x, y, n_subsets=10, subset_size=200, seed=3))
 
 
 def test_imresize_half_keeps_linear_ramps_and_constants():
@@ -182,7 +186,8 @@ def test_libsvm_and_range_parsers():
     np.testing.assert_array_equal(model["sv_coef"], [2, -1])
     assert float(model["rho"]) == 1.5 and float(model["gamma"]) == 0.5
     rows = ", ".join(["[-1, 1]"] + [f"[{k}, {k + 1}]" for k in range(36)])
-    ranges = weights.parse_brisque_ranges(f"class B:\n    def __init__(self):\n        self._scaler = np.array([{rows}])\n")
+    ranges = weights.parse_brisque_ranges("class B:\n    def __init__(self):\n"
+                                          f"        self._scaler = np.array([{rows}])\n")
     assert ranges.shape == (36, 2) and ranges[5].tolist() == [5, 6]
     with pytest.raises(weights.WeightsError, match="_scaler"):
         weights.parse_brisque_ranges("x = 1\n")

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from oldphoto.benchmark import metrics
-from oldphoto.infra import weights
 from oldphoto.datasets.imageio import read_rgb
+from oldphoto.infra import weights
 
 NAMES = ["I03", "I04", "I06", "I08", "I19"]
 PUBLISHED = {

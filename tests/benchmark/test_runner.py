@@ -11,8 +11,14 @@ from click.testing import CliRunner
 
 from oldphoto import models
 from oldphoto.benchmark import metrics
-from oldphoto.benchmark.runner import (BenchmarkError, parse_model_names, parse_overrides, read_mask,
-                                       load_paired, run_benchmark)
+from oldphoto.benchmark.runner import (
+    BenchmarkError,
+    load_paired,
+    parse_model_names,
+    parse_overrides,
+    read_mask,
+    run_benchmark,
+)
 from oldphoto.cli import main
 from oldphoto.datasets.imageio import read_rgb, write_image
 from oldphoto.datasets.sources import make_source
@@ -113,7 +119,8 @@ def test_run_writes_every_file(run, data):
     env = json.loads((out / "environment.json").read_text())
     assert env["oldphoto_version"] and env["packages"]["numpy"] == np.__version__ and env["cpu_count"] >= 1
     meta = json.loads((out / "run.json").read_text())
-    assert meta["datasets"]["builtin-scratches-only"]["n"] == 3 and len(meta["datasets"]["builtin-scratches-only"]["protocol"]) == 10
+    dataset = meta["datasets"]["builtin-scratches-only"]
+    assert dataset["n"] == 3 and len(dataset["protocol"]) == 10
     assert set(meta["metrics"]) == set(METRICS) and meta["metrics"]["psnr"]["higher_is_better"] is True
     assert not result.failed and any("input" in line for line in result.table())
 
@@ -160,7 +167,8 @@ def test_real_photos_get_no_reference_rows_only(tmp_path, data, real):
 # --- resume ----------------------------------------------------------------------------------------
 
 def test_resume_recomputes_only_missing_pairs(tmp_path, data):
-    run_benchmark(["input", "classical"], data, tmp_path, metric_names=["psnr"], device="cpu", progress=False, log=quiet)
+    run_benchmark(["input", "classical"], data, tmp_path, metric_names=["psnr"], device="cpu", progress=False,
+                  log=quiet)
     before = {(r["model"], r["sample"]): r for r in read_rows(tmp_path / "per_image.csv")}
     victim = sorted(before)[0]
     (tmp_path / "images" / victim[0] / f"{victim[1]}.png").unlink()
@@ -207,7 +215,7 @@ def test_changed_weights_are_recomputed(tmp_path, data):
     second = read_rows(tmp_path / "run" / "per_image.csv")
     assert len({r["weights"] for r in first}) == len({r["weights"] for r in second}) == 1
     assert first[0]["weights"] != second[0]["weights"]
-    assert all(a["seconds"] != b["seconds"] for a, b in zip(first, second))
+    assert all(a["seconds"] != b["seconds"] for a, b in zip(first, second, strict=False))
     assert [a["psnr"] for a in first] != [b["psnr"] for b in second]
 
 
@@ -278,7 +286,8 @@ def test_metric_failing_on_an_image_leaves_it_empty(tmp_path, data):
     assert not result.failed
     assert all(r["niqe"] == "" and r["psnr"] != "" for r in read_rows(tmp_path / "per_image.csv"))
     assert any("niqe" in line and "192" in line for line in lines)
-    assert json.loads((tmp_path / "run.json").read_text())["metric_errors"]["niqe on builtin-scratches-only"]["count"] == 3
+    metric_errors = json.loads((tmp_path / "run.json").read_text())["metric_errors"]
+    assert metric_errors["niqe on builtin-scratches-only"]["count"] == 3
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -38,7 +38,8 @@ def test_scan_gives_every_entry_named_like_an_image_a_reason(collection):
 
 
 def test_expand_inputs_takes_each_file_once_and_never_from_out(collection):
-    found = expand_inputs([str(collection), str(collection / "y.png"), str(collection / "loop.png")], out=collection / "a")
+    found = expand_inputs([str(collection), str(collection / "y.png"), str(collection / "loop.png")],
+                          out=collection / "a")
     assert [p.relative_to(collection).as_posix() for p in found.files] == ["a__x.png", "b/x.png", "y.jpg", "y.png"]
     assert [p.name for p, _ in found.skipped].count("loop.png") == 2
     with pytest.raises(InputError, match="missing.png: no such file or folder"):

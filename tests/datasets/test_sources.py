@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from oldphoto.datasets.sources import SourceError, make_source
 
 
@@ -46,7 +47,8 @@ def test_div2k_split_by_folder(tmp_path, helpers):
 
 def test_ffhq_layout_and_split(tmp_path, helpers):
     for n in (0, 1, 60000):
-        helpers.save(tmp_path / "images1024x1024" / f"{n // 1000 * 1000:05d}" / f"{n:05d}.png", helpers.make_photo(n, 16, 16))
+        helpers.save(tmp_path / "images1024x1024" / f"{n // 1000 * 1000:05d}" / f"{n:05d}.png",
+                     helpers.make_photo(n, 16, 16))
     assert [i.id for i in make_source("ffhq", tmp_path).items] == ["00000", "00001", "60000"]
     assert [i.id for i in make_source("ffhq", tmp_path / "images1024x1024", "val").items] == ["60000"]
     with pytest.raises(SourceError, match="images1024x1024"):

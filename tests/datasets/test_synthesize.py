@@ -21,8 +21,14 @@ from oldphoto.cli import main
 from oldphoto.datasets.imageio import encode_png, read_rgb
 from oldphoto.datasets.masks import MASK_BITS, decode_masks, encode_masks, read_masks
 from oldphoto.datasets.sources import make_source
-from oldphoto.datasets.synthesize import (DatasetExistsError, crop_box, read_manifest, regenerate_sample,
-                                          sample_seed, synthesize)
+from oldphoto.datasets.synthesize import (
+    DatasetExistsError,
+    crop_box,
+    read_manifest,
+    regenerate_sample,
+    sample_seed,
+    synthesize,
+)
 
 CROP = 64
 

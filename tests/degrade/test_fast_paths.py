@@ -6,10 +6,19 @@ import pytest
 
 from oldphoto import degrade
 from oldphoto.degrade.compose import node_rng, pick, pick_weighted
-from oldphoto.degrade.functional import _util, blend as B
-from oldphoto.degrade.functional._util import (_normal_quantiles, add_float, normal_indices, normal_table,
-                                               random_bytes, row_bands, scratch, to_uint8,
-                                               unit_to_uint8)
+from oldphoto.degrade.functional import _util
+from oldphoto.degrade.functional import blend as B
+from oldphoto.degrade.functional._util import (
+    _normal_quantiles,
+    add_float,
+    normal_indices,
+    normal_table,
+    random_bytes,
+    row_bands,
+    scratch,
+    to_uint8,
+    unit_to_uint8,
+)
 from oldphoto.degrade.functional.grain import LEVELS, grain_amplitude
 from oldphoto.degrade.functional.jpeg import jpeg_compress
 from oldphoto.degrade.functional.noise import gaussian_noise, speckle_noise

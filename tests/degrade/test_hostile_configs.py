@@ -14,7 +14,7 @@ from oldphoto.degrade.serialize import MAX_DEPTH, MAX_FILE_BYTES, MAX_OPS, MAX_V
 
 OPS = sorted((name, cls) for name, cls in degrade.REGISTRY.items() if issubclass(cls, Op))
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=False))
 
 
 def load_error(tmp_path, name: str, text: str | bytes) -> str:

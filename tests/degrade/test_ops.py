@@ -125,7 +125,10 @@ def test_resample_independent_jitter(photo):
 
 def test_fade_loses_contrast_and_saturation(photo):
     out, _ = run(degrade.Fade(contrast=(0.5, 0.5), saturation=(0.8, 0.8), p=1), photo)
-    sat = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2HSV)[..., 1].mean()
+
+    def sat(im):
+        return cv2.cvtColor(im, cv2.COLOR_RGB2HSV)[..., 1].mean()
+
     assert out.std() < 0.6 * photo.std()
     assert sat(out) < 0.5 * sat(photo)
 

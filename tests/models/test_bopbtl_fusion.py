@@ -15,7 +15,6 @@ from oldphoto.models.bopbtl.fusion import TONE_QUANTILES, FusionHead, GlobalTone
 from oldphoto.models.bopbtl.restore import PhotoRestorer, Plan
 
 
-
 def randomise_zero_parameters(module: torch.nn.Module) -> None:
     """Give the zero-started last layers random values, so every path of ``module`` counts."""
     generator = torch.Generator().manual_seed(3)

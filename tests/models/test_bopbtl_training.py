@@ -148,7 +148,8 @@ def test_mapping_stage_needs_the_vae_exports(tmp_path, tiny_size):
     with pytest.raises(CheckpointError, match="vae_old_weights"):
         run_stage("bopbtl-mapping", tmp_path / "m", {"size": tiny_size})
     with pytest.raises(CheckpointError, match="missing.pt"):
-        run_stage("bopbtl-mapping", tmp_path / "m2", {"size": tiny_size, "vae_old_weights": str(tmp_path / "missing.pt"),
+        run_stage("bopbtl-mapping", tmp_path / "m2", {"size": tiny_size,
+                                                      "vae_old_weights": str(tmp_path / "missing.pt"),
                                                       "vae_clean_weights": str(tmp_path / "missing.pt")})
 
 
@@ -198,7 +199,8 @@ def train_tiny_chain(tmp_path, size: str) -> dict:
     for stage, run in (("bopbtl-vae-old", "old"), ("bopbtl-vae-clean", "clean")):
         train(stage, ScratchedStripes(), tmp_path / run, model_config=config, train_config={**TRAIN, "steps": 4},
             seed=0, device="cpu", progress=False)
-    config.update(vae_old_weights=str(tmp_path / "old" / "weights.pt"), vae_clean_weights=str(tmp_path / "clean" / "weights.pt"))
+    config.update(vae_old_weights=str(tmp_path / "old" / "weights.pt"),
+                  vae_clean_weights=str(tmp_path / "clean" / "weights.pt"))
     train("bopbtl-mapping", ScratchedStripes(), tmp_path / "mapping", model_config=config,
           train_config={**TRAIN, "steps": 4}, seed=0, device="cpu", progress=False)
     return {**config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt")}
@@ -238,7 +240,8 @@ class TestFusionHead:
 
     def test_the_stage_needs_a_mapping_and_a_config_with_a_head(self, tmp_path, tiny_size):
         with pytest.raises(CheckpointError, match="mapping_weights"):
-            run_stage("bopbtl-fusion", tmp_path / "f", {"size": tiny_size, "vae_old_weights": "x", "vae_clean_weights": "x"})
+            run_stage("bopbtl-fusion", tmp_path / "f",
+                      {"size": tiny_size, "vae_old_weights": "x", "vae_clean_weights": "x"})
         plain = dataclasses.replace(TINY, name="tiny-plain", fusion=configs.FusionConfig(mode="none"))
         with pytest.MonkeyPatch.context() as patch:
             patch.setitem(configs.CONFIGS, "tiny-plain", plain)
@@ -249,7 +252,8 @@ class TestFusionHead:
         config = train_tiny_chain(tmp_path, tiny_size)
         result = train("bopbtl-fusion", ScratchedStripes(), tmp_path / "f", model_config=config,
                        train_config={**TRAIN, "steps": 40, "lr": 3e-3, "identity_fraction": 0.0, "gan_weight": 0.0,
-                                     "feature_matching_weight": 0.0, "sample_every": 0}, seed=0, device="cpu", progress=False)
+                                     "feature_matching_weight": 0.0, "sample_every": 0},
+                       seed=0, device="cpu", progress=False)
         logs = [json.loads(line) for line in (result.out / "log.jsonl").read_text().splitlines()]
         assert falls(logs, "l1", 0.8)
 
@@ -262,7 +266,8 @@ class TestFusionHead:
               train_config={**settings, "steps": 3}, seed=1, device="cpu", progress=False)
         resumed = train("bopbtl-fusion", ScratchedStripes(), tmp_path / "part", resume=True, steps=6,
                         device="cpu", progress=False)
-        states = [load_checkpoint(run / "checkpoint.pt")["state"]["modules"] for run in (tmp_path / "whole", tmp_path / "part")]
+        states = [load_checkpoint(run / "checkpoint.pt")["state"]["modules"]
+                  for run in (tmp_path / "whole", tmp_path / "part")]
         for name in ("fusion", "disc"):
             a, b = states[0][name], states[1][name]
             assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -309,7 +314,8 @@ def test_each_mapping_and_fusion_loss_term_reaches_only_the_trained_network(term
     if term != "latent_l1_weight":
         fusion = one_step("bopbtl-fusion", config, {term: 1.0})
         assert reached(fusion.modules["fusion"].body) and reached(fusion.modules["fusion"].tone)
-        assert not any(p.grad is not None for m in (fusion.vae_old, fusion.vae_clean, fusion.mapping) for p in m.parameters())
+        assert not any(p.grad is not None
+                       for m in (fusion.vae_old, fusion.vae_clean, fusion.mapping) for p in m.parameters())
     if term != "l1_weight":
         stage = one_step(stage_name, config, {term: 1.0})
         assert reached(stage.modules[trained])

@@ -9,15 +9,13 @@ import torch
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
 from oldphoto.models import create
-from oldphoto.models.face.align import (AlignedFace, similarity_transform, template, warp_from_template,
-                                        warp_to_template)
+from oldphoto.models.face.align import AlignedFace, similarity_transform, template, warp_from_template, warp_to_template
 from oldphoto.models.face.blend import BlendConfig, blend_faces, face_mask, match_colour
 from oldphoto.models.face.detect import DetectorConfig, Face, FaceDetector
 from oldphoto.models.face.errors import FaceStageError
 from oldphoto.models.face.generator import FaceGenerator, FaceGeneratorConfig, get_face_config
 from oldphoto.models.face.pipeline import enhance_faces
 from oldphoto.models.training import CheckpointError
-
 
 SIZE = 64
 
@@ -78,7 +76,10 @@ def test_colour_matching_moves_lab_statistics_to_the_original():
     enhanced = np.clip(rng.normal((90, 120, 170), 35, (SIZE, SIZE, 3)), 0, 255).astype(np.uint8)
     weights = np.ones((SIZE, SIZE), np.float32)
     matched = match_colour(enhanced, original, weights)
-    lab = lambda im: cv2.cvtColor(im.astype(np.float32) / 255, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+
+    def lab(im):
+        return cv2.cvtColor(im.astype(np.float32) / 255, cv2.COLOR_RGB2LAB).reshape(-1, 3)
+
     assert np.allclose(lab(matched).mean(0), lab(original).mean(0), atol=1.0)
     assert np.allclose(lab(matched).std(0), lab(original).std(0), rtol=0.1, atol=0.5)
 

@@ -6,11 +6,17 @@ import pytest
 
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
-from oldphoto.models.face.align import (align_face, invert, similarity_transform, template, transform_points,
-                                        warp_from_template, warp_to_template)
+from oldphoto.models.face.align import (
+    align_face,
+    invert,
+    similarity_transform,
+    template,
+    transform_points,
+    warp_from_template,
+    warp_to_template,
+)
 from oldphoto.models.face.detect import DetectorConfig, FaceDetector, stretch_contrast, to_three_channels
 from oldphoto.models.face.errors import FaceStageError
-
 
 # A point inside each face, read off the photos by eye (x, y in pixels).
 FACE_POINTS = {"astronaut": (225, 115), "grace_hopper": (265, 230)}
@@ -124,7 +130,8 @@ def test_contrast_stretch_maps_percentiles_to_full_range():
 def test_similarity_transform_recovers_a_known_similarity():
     rng = np.random.default_rng(0)
     angle, scale, shift = 0.4, 1.7, np.array([12.5, -30.0])
-    truth = np.hstack([scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]), shift[:, None]])
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    truth = np.hstack([scale * rotation, shift[:, None]])
     src = rng.uniform(0, 200, (5, 2))
     assert np.allclose(similarity_transform(src, transform_points(src, truth)), truth, atol=1e-9)
     back = transform_points(transform_points(src, truth), invert(truth))

@@ -12,9 +12,9 @@ import torch
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb, write_image
 from oldphoto.models import create
+from oldphoto.models.training import train
 from oldphoto.models.training.families.face import FaceStage, FaceTrainConfig
 from oldphoto.models.training.families.face_data import FaceDataset, aligned_layout, face_sources
-from oldphoto.models.training import train
 
 # Square windows around the two builtin faces (x, y, side): stand-ins for aligned dataset crops.
 FACE_WINDOWS = {"astronaut": (150, 40, 150), "grace_hopper": (140, 90, 250)}
@@ -22,7 +22,8 @@ FACE_WINDOWS = {"astronaut": (150, 40, 150), "grace_hopper": (140, 90, 250)}
 
 def face_crop(name, size):
     x, y, side = FACE_WINDOWS[name]
-    return cv2.resize(read_rgb(builtin_paths()[name])[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(read_rgb(builtin_paths()[name])[y:y + side, x:x + side], (size, size),
+                      interpolation=cv2.INTER_AREA)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ def degraded_photo() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A builtin photo at 200 x 152 px with scratches and the code's degradations: (degraded, clean, mask)."""
     clean = cv2.resize(read_rgb(builtin_paths()["astronaut"]), (200, 152), interpolation=cv2.INTER_AREA)
     pipeline = degrade.Pipeline.from_dict({"type": "Pipeline", "transforms": [
-        {"type": "Scratches", "count": [6, 6], "width": [1.5, 2.0], "length": [0.3, 0.5], "dark": 0.0, "opacity": [1.0, 1.0], "p": 1.0},
+        {"type": "Scratches", "count": [6, 6], "width": [1.5, 2.0], "length": [0.3, 0.5], "dark": 0.0,
+         "opacity": [1.0, 1.0], "p": 1.0},
         {"type": "GaussianNoise", "sigma": [8.0, 8.0], "p": 1.0}]})
     result = pipeline(clean, seed=3)
     return result.image, clean, result.masks["defects"]

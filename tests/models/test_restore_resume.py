@@ -139,6 +139,7 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_back(inputs):
 
 def test_degrade_never_replaces_an_input(inputs):
     before = (inputs / "a.png").read_bytes()
-    result = CliRunner().invoke(main, ["degrade", str(inputs / "a.png"), "--out", str(inputs), "--preset", "bopbtl-code"])
+    result = CliRunner().invoke(main, ["degrade", str(inputs / "a.png"), "--out", str(inputs),
+                                       "--preset", "bopbtl-code"])
     assert result.exit_code == 1 and "is an input file" in result.output
     assert (inputs / "a.png").read_bytes() == before

@@ -12,7 +12,7 @@ from oldphoto.benchmark.speed.restore import dense_attention_bytes, image_shape
 from oldphoto.models.bopbtl.blocks import ResBlock
 from oldphoto.models.bopbtl.configs import SMALL
 from oldphoto.models.bopbtl.model import BopbtlNet, BopbtlRestorer
-from oldphoto.models.bopbtl.restore import Plan, PhotoRestorer
+from oldphoto.models.bopbtl.restore import PhotoRestorer, Plan
 from oldphoto.models.bopbtl.streaming import BandRunner
 from oldphoto.models.bopbtl.tiling import ramp, run_tiled, tile_windows
 
@@ -23,7 +23,7 @@ CPU = torch.device("cpu")
 def test_tile_windows_cover_with_overlap_and_alignment(length, tile, overlap, align):
     windows = tile_windows(length, tile, overlap, align)
     assert windows[0][0] == 0 and windows[-1][1] == length
-    for (a0, a1), (b0, b1) in zip(windows, windows[1:]):
+    for (a0, a1), (b0, _b1) in zip(windows, windows[1:], strict=False):
         assert b0 % align == 0
         assert a1 - b0 >= overlap  # neighbours share at least the overlap
         assert b0 > a0

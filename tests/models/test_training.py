@@ -11,10 +11,23 @@ from click.testing import CliRunner
 from torch.utils.data import Dataset
 
 from oldphoto.cli import main
-from oldphoto.models.training import (CheckpointError, list_trainers, load_checkpoint, load_run_config,
-                                      register_trainer, save_checkpoint, train)
-from oldphoto.models.training.losses import (VGGPerceptualLoss, feature_matching_loss, l1_loss, lsgan_loss,
-                                             vgg16_feature_layers, vgg16_features)
+from oldphoto.models.training import (
+    CheckpointError,
+    list_trainers,
+    load_checkpoint,
+    load_run_config,
+    register_trainer,
+    save_checkpoint,
+    train,
+)
+from oldphoto.models.training.losses import (
+    VGGPerceptualLoss,
+    feature_matching_loss,
+    l1_loss,
+    lsgan_loss,
+    vgg16_feature_layers,
+    vgg16_features,
+)
 from oldphoto.models.training.sampling import StepBatchSampler
 
 TINY = {
@@ -277,5 +290,6 @@ def test_train_command_on_builtin_photos_and_resume(tmp_path):
     resumed = CliRunner().invoke(main, [*args, "--steps", "3", "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 3
-    both = CliRunner().invoke(main, ["train", "sequential", "--source", "builtin", "--data", str(tmp_path), "--out", str(tmp_path / "x")])
+    both = CliRunner().invoke(main, ["train", "sequential", "--source", "builtin", "--data", str(tmp_path),
+                                     "--out", str(tmp_path / "x")])
     assert both.exit_code != 0 and "exactly one of --data DIR" in both.output

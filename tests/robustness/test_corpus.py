@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 
-import pytest
 from click.testing import CliRunner
 from PIL import Image
 

@@ -93,7 +93,8 @@ def small_disk(tmp_path):
     """A 256 KiB tmpfs at tmp_path/disk, unmounted afterwards (skips where mounting is not allowed)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs to fill up here: {done.stderr.strip() or done.returncode}")
     yield disk

@@ -123,7 +123,8 @@ class _GanStage(Stage):
         with torch.no_grad():
             real_out = self._nested(self.nets[name](real))
         gan = lsgan_loss([scale[-1] for scale in fake_out], True)
-        matching = sum(feature_matching_loss(f[:-1], r[:-1]) for f, r in zip(fake_out, real_out)) / len(fake_out)
+        matching = (sum(feature_matching_loss(f[:-1], r[:-1]) for f, r in zip(fake_out, real_out, strict=False))
+                    / len(fake_out))
         return gan, matching
 
     @staticmethod
@@ -218,7 +219,8 @@ class OldVAEStage(_VAEStage):
 
             pipeline = Pipeline.from_dict(STAND_IN_REAL)
             images = (clean.detach().cpu().permute(0, 2, 3, 1).numpy() * 255.0).round().astype(np.uint8)
-            real = [torch.from_numpy(pipeline(image, seed=int(seed)).image) for image, seed in zip(images, seeds.tolist())]
+            real = [torch.from_numpy(pipeline(image, seed=int(seed)).image)
+                    for image, seed in zip(images, seeds.tolist(), strict=False)]
             return torch.stack(real).permute(0, 3, 1, 2).float().div(255.0).to(clean.device)
         crops = [self._real_crop(int(seed), clean.shape[-2:]) for seed in seeds.tolist()]
         return torch.stack(crops).to(clean.device)
@@ -386,13 +388,15 @@ class FusionStage(_GanStage):
         mask = defect_mask(batch)
         mask = mask if mask is not None else batch["clean"][:, :1] * 0
         translated = self.translated(batch["degraded"], mask)
-        return [batch["degraded"], translated, self.modules["fusion"](batch["degraded"], translated, mask), batch["clean"]]
+        return [batch["degraded"], translated, self.modules["fusion"](batch["degraded"], translated, mask),
+                batch["clean"]]
 
     def export(self, path: Path, meta: dict) -> Path:
         return self.export_module(path, self.modules["fusion"], meta)
 
 
-def focal_dice_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, dice_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+def focal_dice_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float,
+                    dice_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Focal loss (binary, ``gamma``) and soft Dice loss (1 - Dice) of defect ``logits`` vs a {0,1} mask."""
     bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     probability = torch.sigmoid(logits)
@@ -419,7 +423,8 @@ class DetectorStage(Stage):
             raise ValueError("bopbtl-detector: the training data has no defect masks ('mask' or 'masks')")
         with self.autocast():
             logits = self.nets["detector"](rgb_to_grey(batch["degraded"]))
-        focal, dice = focal_dice_loss(logits.float(), mask, self.train_config.focal_gamma, self.train_config.dice_weight)
+        focal, dice = focal_dice_loss(logits.float(), mask, self.train_config.focal_gamma,
+                                      self.train_config.dice_weight)
         loss = focal + dice
         self.optimize(loss, "detector")
         return {"loss": loss.item(), "focal": focal.item(), "dice": dice.item()}

@@ -72,13 +72,15 @@ class FaceStage(Stage):
         if data_dir is not None or source is None:
             raise ValueError(f"{MODEL_NAME} trains from --source: builtin, an FFHQ / CelebA-HQ folder, or a folder "
                              "of face photos (synthesized --data folders hold no aligned faces)")
-        records, _ = face_sources(str(source), DetectorConfig(threshold=train_config.face_threshold), train_config.min_face)
+        records, _ = face_sources(str(source), DetectorConfig(threshold=train_config.face_threshold),
+                                  train_config.min_face)
         return FaceDataset(records, train_config.crop, train_config.preset, seed, train_config.per_image)
 
     def build(self):
         c, t = self.model_config, self.train_config
         if c.start == "latent" and c.size != t.crop:
-            raise ValueError(f"a latent-start generator is built for {c.size} px faces; train it with crop {c.size}, not {t.crop}")
+            raise ValueError(f"a latent-start generator is built for {c.size} px faces; "
+                             f"train it with crop {c.size}, not {t.crop}")
         generator = FaceGenerator(c)
         disc = MultiScaleDiscriminator(6, DiscriminatorConfig(t.disc_channels, t.disc_layers, t.disc_scales))
         self.perceptual = VGGPerceptualLoss(vgg16_features(t.vgg_weights)).to(self.device)
@@ -114,11 +116,13 @@ class FaceStage(Stage):
         g_vgg = self.perceptual(fake.float(), clean)
         g_loss = t.gan_weight * g_gan + t.feature_weight * g_feat + t.perceptual_weight * g_vgg
         self.optimize(g_loss, "generator")
-        return {"d": d_loss.item(), "g_gan": g_gan.item(), "feat": g_feat.item(), "vgg": g_vgg.item(), "g": g_loss.item()}
+        return {"d": d_loss.item(), "g_gan": g_gan.item(), "feat": g_feat.item(), "vgg": g_vgg.item(),
+                "g": g_loss.item()}
 
     def sample(self, batch):
         x = batch["degraded"]
-        z = None if self.model_config.start == "degraded" else torch.zeros(len(x), self.model_config.latent_dim, device=x.device)
+        z = (None if self.model_config.start == "degraded"
+             else torch.zeros(len(x), self.model_config.latent_dim, device=x.device))
         return [x, self.modules["generator"](x, z), batch["clean"]]
 
     def export(self, path: Path, meta: dict) -> Path:

@@ -25,7 +25,6 @@ from oldphoto.datasets.imageio import ImageReadError, read_rgb
 from oldphoto.datasets.sources import list_images, make_source
 from oldphoto.datasets.synthesize import sample_seed
 from oldphoto.datasets.torch import to_tensor
-
 from oldphoto.models.face.align import compose, similarity_transform, template, warp_to_template
 from oldphoto.models.face.detect import DetectorConfig, FaceDetector
 
@@ -54,14 +53,16 @@ def aligned_layout(root: Path) -> str | None:
 
 
 def _celeba_hq_records(root: Path) -> list[FaceRecord]:
-    folder = root if root.name in CELEBA_HQ_FOLDERS else next(root / n for n in CELEBA_HQ_FOLDERS if (root / n).is_dir())
+    folder = (root if root.name in CELEBA_HQ_FOLDERS
+              else next(root / n for n in CELEBA_HQ_FOLDERS if (root / n).is_dir()))
     files = list_images(folder)
     if not files:
         raise ValueError(f"{folder}: CelebA-HQ folder without images")
     return [FaceRecord(p.relative_to(folder).with_suffix("").as_posix().replace("/", "__"), p) for p in files]
 
 
-def detect_records(photos: list[tuple[str, Path]], detector_config: DetectorConfig, min_face: int) -> tuple[list[FaceRecord], list[str]]:
+def detect_records(photos: list[tuple[str, Path]], detector_config: DetectorConfig,
+                   min_face: int) -> tuple[list[FaceRecord], list[str]]:
     """Faces found in ``photos`` (id, path) with the detector; returns (records, notes on photos
     that gave none or could not be read)."""
     detector = FaceDetector(detector_config, device="cpu")
@@ -79,7 +80,8 @@ def detect_records(photos: list[tuple[str, Path]], detector_config: DetectorConf
     return records, notes
 
 
-def face_sources(source: str, detector_config: DetectorConfig | None = None, min_face: int = 64) -> tuple[list[FaceRecord], list[str]]:
+def face_sources(source: str, detector_config: DetectorConfig | None = None,
+                 min_face: int = 64) -> tuple[list[FaceRecord], list[str]]:
     """Training faces of ``source`` ("builtin" or a folder; see the module notes) and notes on
     photos that gave no face. An empty result is a ValueError naming the source."""
     detector_config = detector_config or DetectorConfig()

@@ -28,7 +28,8 @@ class PatchDiscriminator(nn.Module):
         ch = width
         for k in range(1, layers + 1):
             nxt = min(width * 2 ** k, width * 8)
-            mods += [nn.Conv2d(ch, nxt, 4, 2 if k < layers else 1, 1), nn.InstanceNorm2d(nxt, affine=True), nn.LeakyReLU(0.2)]
+            mods += [nn.Conv2d(ch, nxt, 4, 2 if k < layers else 1, 1), nn.InstanceNorm2d(nxt, affine=True),
+                     nn.LeakyReLU(0.2)]
             ch = nxt
         mods.append(nn.Conv2d(ch, 1, 4, 1, 1))
         self.net = nn.Sequential(*mods)
