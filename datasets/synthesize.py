@@ -327,7 +327,7 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
                workers: int = 1, force: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
                png_stored: bool = False, progress: bool = True, engine: str = "pool",
                scheduler: str | None = None) -> Summary:
-    """Write a paired dataset from ``source`` into ``out`` (see the README section "Datasets").
+    """Write a paired dataset from ``source`` into ``out`` (see docs/datasets.md).
 
     ``crop``: square side in px (0 = whole photos); ``min_side`` (default ``crop``, never less):
     photos with a side under it are skipped. ``pipeline`` overrides the named ``preset``. Unpaired

@@ -29,7 +29,7 @@ class VAEConfig:
 
     ``norm``: ``"instance"`` (the paper) or ``"none"``. InstanceNorm right after the linear stem makes
     the encoder blind to a crop's brightness, contrast and colour offset (the decoder must guess
-    them), so ``"none"`` is the choice where colour must pass through (README, "Normalisation").
+    them), so ``"none"`` is the choice where colour must pass through (docs/models.md, "Normalisation").
     """
 
     channels: int = 64

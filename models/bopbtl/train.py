@@ -1,4 +1,4 @@
-"""The old import path of the bopbtl stage-export helpers, kept for the README's recipe and the
+"""The old import path of the bopbtl stage-export helpers, kept for the recipe in docs/models.md and the
 scripts in ``models/checkpoints/bopbtl-small/``. The training stages themselves live in
 :mod:`oldphoto.models.training.families.bopbtl`; this module imports no training code."""
 
