@@ -14,8 +14,6 @@ import pytest
 from oldphoto import models
 from oldphoto.benchmark.runner import BenchmarkError, run_benchmark
 from oldphoto.datasets.imageio import read_rgb
-from oldphoto.datasets.sources import make_source
-from oldphoto.datasets.synthesize import synthesize
 from oldphoto.models.base import Restorer
 
 NEEDS_DASK = "dask/distributed not installed (pip install 'oldphoto[dask]'); the error path is tested without it"
@@ -23,11 +21,9 @@ TIMINGS = {"seconds", "seconds_per_mp", "peak_memory_mib"}  # measured, so never
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(paired_set):
     """A 4-sample paired dataset of 48 px crops from the builtin photos."""
-    out = tmp_path_factory.mktemp("data") / "set"
-    synthesize(make_source("builtin"), out, preset="scratches-only", crop=48, limit=4, progress=False)
-    return out
+    return paired_set("scratches-only", 4)
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,6 @@ from oldphoto.benchmark.leaderboard import render_table, update
 from oldphoto.benchmark.report import write_report
 from oldphoto.benchmark.runner import run_benchmark
 from oldphoto.cli import main
-from oldphoto.datasets.sources import make_source
-from oldphoto.datasets.synthesize import synthesize
 
 
 def read(path):
@@ -119,10 +117,8 @@ def test_failing_set_bootstrap_is_reported_not_raised():
 # --- in the benchmark ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("data") / "set"
-    synthesize(make_source("builtin"), out, preset="bopbtl-paper", crop=48, limit=8, progress=False)
-    return out
+def data(paired_set):
+    return paired_set("bopbtl-paper", 8)
 
 
 @pytest.fixture(scope="module")

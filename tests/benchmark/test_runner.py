@@ -21,19 +21,15 @@ from oldphoto.benchmark.runner import (
 )
 from oldphoto.cli import main
 from oldphoto.datasets.imageio import read_rgb, write_image
-from oldphoto.datasets.sources import make_source
-from oldphoto.datasets.synthesize import synthesize
 from oldphoto.models.base import Restorer
 
 METRICS = ["psnr", "ssim"]
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(paired_set):
     """A 3-sample paired dataset of 48 px crops from the builtin photos."""
-    out = tmp_path_factory.mktemp("data") / "set"
-    synthesize(make_source("builtin"), out, preset="scratches-only", crop=48, limit=3, progress=False)
-    return out
+    return paired_set("scratches-only", 3)
 
 
 @pytest.fixture(scope="module")

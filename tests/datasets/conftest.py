@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 
 def make_photo(seed: int, height: int, width: int) -> np.ndarray:
@@ -28,6 +34,25 @@ def tree_digest(folder: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file under ``folder``."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def add_big_photos(root: Path, count: int) -> None:
+    """``count`` 1600 px photos named ``zbig*`` (last in id order): each keeps a worker busy for a while."""
+    for i in range(count):
+        Image.fromarray(make_photo(i, 1600, 1600)).save(root / f"zbig{i}.png", compress_level=1)
+
+
+def kill_mid_run(args: list[str], journal: Path) -> None:
+    """Start ``python -m oldphoto ARGS`` in its own session and SIGKILL it (and its workers) once
+    ``journal`` has its first line; asserts the run was cut short (no manifest written yet)."""
+    proc = subprocess.Popen([sys.executable, "-m", "oldphoto", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (journal.is_file() and journal.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert journal.stat().st_size > 0 and not (journal.parent / "manifest.csv").exists(), "not killed mid-run"
 
 
 @pytest.fixture
@@ -57,5 +82,6 @@ def voc_root(tmp_path) -> Path:
 
 @pytest.fixture
 def helpers():
-    """make_photo, save and tree_digest for test modules (conftest is not importable by name)."""
-    return SimpleNamespace(make_photo=make_photo, save=save, tree_digest=tree_digest)
+    """The helpers above for test modules (conftest is not importable by name)."""
+    return SimpleNamespace(make_photo=make_photo, save=save, tree_digest=tree_digest, add_big_photos=add_big_photos,
+                           kill_mid_run=kill_mid_run)

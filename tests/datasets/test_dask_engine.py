@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from oldphoto.cli import main
 from oldphoto.datasets import engines
@@ -46,12 +44,6 @@ def client(cluster):
 def run(source, out, **kw):
     kw.setdefault("crop", CROP)
     return synthesize(source, out, progress=False, **kw)
-
-
-def add_big_photos(helpers, root, count):
-    """Photos that keep each task busy for a while (1600 px to decode, then 256 px samples)."""
-    for i in range(count):
-        Image.fromarray(helpers.make_photo(i, 1600, 1600)).save(root / f"zbig{i}.png", compress_level=1)
 
 
 # --- smoke ---------------------------------------------------------------------------------------
@@ -110,20 +102,12 @@ def test_unreachable_scheduler_is_named(photos, tmp_path, monkeypatch):
 # --- numerical values: resume and lost workers keep the bytes -------------------------------------
 
 def test_resume_after_a_killed_client(photos, tmp_path, helpers, client):
-    add_big_photos(helpers, photos, 6)
+    helpers.add_big_photos(photos, 6)
     args = ["synthesize", "--source", "folder", "--root", str(photos), "--preset", "bopbtl-code", "--crop", "256",
             "--per-image", "3", "--no-progress"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "oldphoto", *args, "--out", str(killed), "--engine", "dask",
-                             "--scheduler", client.scheduler.address],
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    journal = killed / JOURNAL
-    deadline = time.monotonic() + 60
-    while not (journal.is_file() and journal.stat().st_size > 0) and time.monotonic() < deadline:
-        time.sleep(0.002)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert journal.stat().st_size > 0 and not (killed / "manifest.csv").exists(), "not killed mid-run"
+    helpers.kill_mid_run([*args, "--out", str(killed), "--engine", "dask", "--scheduler", client.scheduler.address],
+                         killed / JOURNAL)
     result = CliRunner().invoke(main, ["synthesize", "--out", str(killed), "--resume", "--no-progress",
                                        "--engine", "dask", "--scheduler", client.scheduler.address])
     assert result.exit_code == 0, result.output
@@ -134,7 +118,7 @@ def test_resume_after_a_killed_client(photos, tmp_path, helpers, client):
 
 
 def test_a_worker_killed_mid_run_changes_nothing(photos, tmp_path, helpers, client):
-    add_big_photos(helpers, photos, 8)
+    helpers.add_big_photos(photos, 8)
     source, out = make_source("folder", photos), tmp_path / "dask"
     outcome: dict = {}
 

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -205,20 +200,11 @@ def test_unpaired_real_photos(photos, tmp_path):
 
 
 def test_kill_minus_9_then_rerun_completes_identically(photos, tmp_path, helpers):
-    for i in range(4):  # big photos last in id order keep the run busy after the first journal lines
-        Image.fromarray(helpers.make_photo(i, 1600, 1600)).save(photos / f"zbig{i}.png", compress_level=1)
+    helpers.add_big_photos(photos, 4)  # big photos last in id order keep the run busy after the first journal lines
     args = ["synthesize", "--source", "folder", "--root", str(photos), "--preset", "bopbtl-code", "--crop",
             str(CROP), "--per-image", "3", "--no-progress"]
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "oldphoto", *args, "--out", str(killed), "--workers", "2"],
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    journal = killed / ".synthesize-journal.jsonl"
-    deadline = time.monotonic() + 60
-    while not (journal.is_file() and journal.stat().st_size > 0) and time.monotonic() < deadline:
-        time.sleep(0.002)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert journal.stat().st_size > 0 and not (killed / "manifest.csv").exists(), "not killed mid-run"
+    helpers.kill_mid_run([*args, "--out", str(killed), "--workers", "2"], killed / ".synthesize-journal.jsonl")
     result = CliRunner().invoke(main, ["synthesize", "--out", str(killed), "--resume", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert int(re.search(r"(\d+) kept from an earlier run", result.output).group(1)) > 0
