@@ -17,7 +17,7 @@ import torch
 from oldphoto.datasets.torch import PairedDataset
 from oldphoto.models.bopbtl.configs import get_config
 from oldphoto.models.bopbtl.model import VARIANTS, BopbtlNet
-from oldphoto.models.bopbtl.train import load_stage_weights
+from oldphoto.models.bopbtl.parts import load_stage_weights
 from oldphoto.models.training import load_checkpoint
 
 SETS = ("heldout", "heldout-grey", "heldout-clean", "heldout-grey-clean")
