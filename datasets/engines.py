@@ -9,12 +9,15 @@ plan order (or byte-identical output) must not depend on that order.
 started per :meth:`~PoolEngine.map` call. ``dask`` submits one task per item to a Dask scheduler
 (a ``distributed.LocalCluster`` of ``workers`` one-thread worker processes when no address is
 given). Dask reruns a task whose worker died, so ``work`` must be idempotent: write files
-atomically, with bytes that depend on the item only.
+atomically, with bytes that depend on the item only. Worker processes of both engines set glibc's
+malloc thresholds before building their state (:func:`_keep_freed_memory`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import sys
 import threading
 import time
 import uuid
@@ -27,6 +30,8 @@ ENGINES = ("pool", "dask")
 INSTALL_HINT = "pip install 'oldphoto[dask]'"
 CONNECT_TIMEOUT_S = 30
 WAIT_FOR_WORKERS_S = 300
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
+MMAP_THRESHOLD = 32 << 20  # the highest mmap threshold glibc's own adaptive rule sets (64-bit)
 
 
 class EngineError(RuntimeError):
@@ -49,13 +54,37 @@ class Job:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
+# --- what every worker process of an engine does first -------------------------------------------
+
+def _keep_freed_memory() -> None:
+    """Have glibc's malloc serve blocks up to :data:`MMAP_THRESHOLD` from its heap, and keep up to
+    twice that freed, in this process, whatever ``MALLOC_*`` variables it was started with.
+
+    Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns glibc's
+    adaptive thresholds off: every image-sized temporary is then mmapped, page-faulted in and
+    unmapped again (67x the page faults, 1.4x the CPU per sample; see docs/cluster.md). Pool
+    workers inherit the variable too once a LocalCluster has set it in this process's environment.
+    These are the values glibc's adaptive rule reaches by itself; no effect without glibc.
+    """
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if sys.platform.startswith("linux") else None
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD)
+
+
+def _worker_state(job: Job) -> Any:
+    """``job``'s state in a worker process (pool or Dask), after the process-wide settings."""
+    _keep_freed_memory()
+    return job.setup(job.spec)
+
+
 # --- the local engine: serial or a process pool ----------------------------------------------------
 
 _POOL_STATE: dict = {}
 
 
 def _init_pool_worker(job: Job, barrier) -> None:
-    _POOL_STATE["job"], _POOL_STATE["state"] = job, job.setup(job.spec)
+    _POOL_STATE["job"], _POOL_STATE["state"] = job, _worker_state(job)
     barrier.wait(timeout=300)
 
 
@@ -99,7 +128,7 @@ def _dask_state(job: Job) -> Any:
     held = getattr(_DASK_STATE, "held", None)
     if held is None or held[0] != job.token:
         _DASK_STATE.held = None  # free the previous job's state before building this one's
-        _DASK_STATE.held = (job.token, job.setup(job.spec))
+        _DASK_STATE.held = (job.token, _worker_state(job))
     return _DASK_STATE.held[1]
 
 
