@@ -6,11 +6,12 @@ engine whose :meth:`~PoolEngine.map` yields the results in completion order; cal
 plan order (or byte-identical output) must not depend on that order.
 
 ``pool`` (the default) runs serially for one worker or one item, else in a ``spawn`` process pool
-started per :meth:`~PoolEngine.map` call. ``dask`` submits one task per item to a Dask scheduler
-(a ``distributed.LocalCluster`` of ``workers`` one-thread worker processes when no address is
-given). Dask reruns a task whose worker died, so ``work`` must be idempotent: write files
-atomically, with bytes that depend on the item only. Worker processes of both engines set glibc's
-malloc thresholds before building their state (:func:`_keep_freed_memory`).
+started per :meth:`~PoolEngine.map` call. ``dask`` submits tasks of a few items each to a Dask
+scheduler (a ``distributed.LocalCluster`` of ``workers`` one-thread worker processes when no address
+is given). Both send items in batches of :func:`batch_size`. Dask reruns a task whose worker died,
+so ``work`` must be idempotent: write files atomically, with bytes that depend on the item only.
+Worker processes of both engines set glibc's malloc thresholds before building their state
+(:func:`_keep_freed_memory`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ CONNECT_TIMEOUT_S = 30
 WAIT_FOR_WORKERS_S = 300
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 MMAP_THRESHOLD = 32 << 20  # the highest mmap threshold glibc's own adaptive rule sets (64-bit)
+MAX_BATCH = 8  # items sent to a worker at once, at most
+BATCHES_PER_WORKER = 8  # batches per worker to aim for (smaller batches balance the load better)
 
 
 class EngineError(RuntimeError):
@@ -52,6 +55,12 @@ class Job:
     spec: Any
     work: Callable[[Any, Any], Any]
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def batch_size(items: int, workers: int) -> int:
+    """Items per pool chunk or Dask task: 1 to :data:`MAX_BATCH`, leaving at least
+    :data:`BATCHES_PER_WORKER` batches per worker where there are enough items."""
+    return max(1, min(MAX_BATCH, items // (max(workers, 1) * BATCHES_PER_WORKER)))
 
 
 # --- what every worker process of an engine does first -------------------------------------------
@@ -114,8 +123,7 @@ class PoolEngine:
         with context.Pool(workers, initializer=_init_pool_worker, initargs=(job, barrier)) as pool:
             barrier.wait(timeout=300)
             self.startup_s += time.perf_counter() - start
-            chunk = max(1, min(8, len(items) // (workers * 8)))
-            yield from pool.imap_unordered(_run_in_pool, items, chunksize=chunk)
+            yield from pool.imap_unordered(_run_in_pool, items, chunksize=batch_size(len(items), workers))
 
 
 # --- the Dask engine ---------------------------------------------------------------------------------
@@ -136,38 +144,42 @@ def _prepare_on_dask_worker(job: Job) -> None:
     _dask_state(job)
 
 
-def _run_on_dask_worker(job: Job, item: Any) -> Any:
-    return job.work(_dask_state(job), item)
+def _run_on_dask_worker(job: Job, batch: Sequence) -> list:
+    state = _dask_state(job)
+    return [job.work(state, item) for item in batch]
 
 
 class DaskEngine:
-    """One task per item on the cluster behind ``client`` (a ``distributed.Client``)."""
+    """Tasks of :func:`batch_size` items on the cluster behind ``client`` (a ``distributed.Client``)."""
 
     def __init__(self, client, startup_s: float) -> None:
         self.client = client
         self.startup_s = startup_s
 
     def map(self, job: Job, items: Sequence) -> Iterator[Any]:
-        """Yield ``job.work(state, item)`` for every item, in completion order; tasks lost with a
-        worker are rerun by the scheduler. Leaving the loop early cancels the tasks not yet done.
+        """Yield ``job.work(state, item)`` for every item, in completion order of the tasks (items of
+        one task in their order); a task lost with a worker is rerun whole by the scheduler, and its
+        results come once. Leaving the loop early cancels the tasks not yet done.
 
         Each worker present builds the job's state first (counted in ``startup_s``, as the pool's
         initializer is); a failing ``setup`` fails the tasks instead."""
         from distributed import as_completed, wait
 
         start = time.perf_counter()
+        workers = self.client.scheduler_info()["workers"]
         wait([self.client.submit(_prepare_on_dask_worker, job, key=f"{job.name}-setup-{uuid.uuid4().hex}",
-                                 workers=[address], allow_other_workers=True, pure=False)
-              for address in self.client.scheduler_info()["workers"]])
+                                 workers=[address], allow_other_workers=True, pure=False) for address in workers])
         self.startup_s += time.perf_counter() - start
-        pending = {self.client.submit(_run_on_dask_worker, job, item, key=f"{job.name}-{uuid.uuid4().hex}",
-                                      pure=False) for item in items}
+        size = batch_size(len(items), len(workers))
+        pending = {self.client.submit(_run_on_dask_worker, job, items[i:i + size],
+                                      key=f"{job.name}-{uuid.uuid4().hex}", pure=False)
+                   for i in range(0, len(items), size)}
         try:
             for future in as_completed(list(pending)):
                 pending.discard(future)
-                result = future.result()
+                results = future.result()
                 future.release()
-                yield result
+                yield from results
         finally:
             if pending:
                 self.client.cancel(list(pending))
@@ -224,4 +236,5 @@ def open_engine(name: str = "pool", workers: int = 1,
         yield DaskEngine(client, time.perf_counter() - start)
 
 
-__all__ = ["ENGINES", "DaskEngine", "EngineError", "INSTALL_HINT", "Job", "PoolEngine", "check_engine", "open_engine"]
+__all__ = ["ENGINES", "DaskEngine", "EngineError", "INSTALL_HINT", "Job", "PoolEngine", "batch_size", "check_engine",
+           "open_engine"]

@@ -1,8 +1,10 @@
-"""oldphoto synthesize --engine dask: same bytes as one worker, clear errors, resume after a killed
-client, a killed worker changes nothing. One LocalCluster (2 one-thread worker processes) serves the module."""
+"""oldphoto synthesize --engine dask: same bytes as one worker, clear errors, items sent in batches,
+resume after a killed client, a worker killed mid-batch changes nothing. One LocalCluster (2
+one-thread worker processes) serves the module."""
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import signal
@@ -15,7 +17,7 @@ from click.testing import CliRunner
 
 from oldphoto.cli import main
 from oldphoto.datasets import engines
-from oldphoto.datasets.engines import EngineError
+from oldphoto.datasets.engines import EngineError, Job, batch_size, open_engine
 from oldphoto.datasets.sources import make_source
 from oldphoto.datasets.synthesize import JOURNAL, synthesize
 
@@ -68,6 +70,17 @@ def test_cli_starts_a_local_cluster_of_workers(photos, tmp_path, helpers):
     assert helpers.tree_digest(tmp_path / "w1") == helpers.tree_digest(tmp_path / "dask")
 
 
+def test_items_go_in_batches_and_each_result_comes_once(client):
+    from distributed import get_task_stream
+
+    items = list(range(40))
+    with open_engine("dask", scheduler=client.scheduler.address) as engine, get_task_stream(client) as stream:
+        results = list(engine.map(Job("batched", list, range(40), operator.getitem), items))
+    assert sorted(results) == items
+    tasks = [t for t in stream.data if not t["key"].startswith("batched-setup-")]
+    assert len(tasks) == len(items) // batch_size(len(items), 2) == 20
+
+
 # --- exceptions ----------------------------------------------------------------------------------
 
 def test_without_dask_the_cli_says_how_to_install_it(photos, tmp_path, monkeypatch):
@@ -103,6 +116,8 @@ def test_unreachable_scheduler_is_named(photos, tmp_path, monkeypatch):
 
 def test_resume_after_a_killed_client(photos, tmp_path, helpers, client):
     helpers.add_big_photos(photos, 6)
+    for i in range(26):  # 38 photos: tasks of 2 (the tiny ones are skipped as too small)
+        helpers.save(photos / f"tiny{i}.png", helpers.make_photo(i, 24, 24))
     args = ["synthesize", "--source", "folder", "--root", str(photos), "--preset", "bopbtl-code", "--crop", "256",
             "--per-image", "3", "--no-progress"]
     killed = tmp_path / "killed"
@@ -117,7 +132,8 @@ def test_resume_after_a_killed_client(photos, tmp_path, helpers, client):
     assert helpers.tree_digest(killed) == helpers.tree_digest(full)
 
 
-def test_a_worker_killed_mid_run_changes_nothing(photos, tmp_path, helpers, client):
+def test_a_worker_killed_mid_batch_changes_nothing(photos, tmp_path, helpers, client, monkeypatch):
+    monkeypatch.setattr(engines, "BATCHES_PER_WORKER", 1)  # 14 photos: 2 tasks of 7, the second of big photos
     helpers.add_big_photos(photos, 8)
     source, out = make_source("folder", photos), tmp_path / "dask"
     outcome: dict = {}
@@ -133,11 +149,12 @@ def test_a_worker_killed_mid_run_changes_nothing(photos, tmp_path, helpers, clie
     thread.start()
     pids = client.run(os.getpid)
     victim, deadline = None, time.monotonic() + 60
-    while victim is None and time.monotonic() < deadline:  # once a sample is journalled, kill a busy worker
-        if (out / JOURNAL).is_file() and (out / JOURNAL).stat().st_size > 0:
+    while victim is None and time.monotonic() < deadline:  # once the first task is journalled and the
+        written = list((out / "degraded").glob("zbig[1-7]_*.png")) if (out / "degraded").is_dir() else []
+        if written and (out / JOURNAL).stat().st_size > 0:  # second has written samples, kill its worker
             victim = next((w for w, keys in client.processing().items() if keys), None)
         time.sleep(0.002)
-    assert victim is not None and not (out / "manifest.csv").exists(), "no worker was busy mid-run"
+    assert victim is not None and not (out / "manifest.csv").exists(), "no worker was busy mid-batch"
     os.kill(pids[victim], signal.SIGKILL)
     thread.join(timeout=120)
     assert "error" not in outcome, outcome.get("error")

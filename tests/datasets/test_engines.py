@@ -1,9 +1,10 @@
-"""Worker processes of both engines keep freed memory for reuse, even when started with Dask's
-``MALLOC_TRIM_THRESHOLD_=65536``: image-sized temporaries are not page-faulted in afresh each time.
+"""Engines: how many items go to a worker at once, and worker processes of both engines keep freed
+memory for reuse even when started with Dask's ``MALLOC_TRIM_THRESHOLD_=65536``.
 
-Each case runs a small script in a fresh interpreter (started with that variable) whose job counts
-the minor page faults of allocating, filling and freeing a 1 MiB block again and again; the serial
-engine, which runs the job in the script's own process and changes nothing there, is the control.
+Each memory case runs a small script in a fresh interpreter (started with that variable) whose job
+counts the minor page faults of allocating, filling and freeing a 1 MiB block again and again; the
+serial engine, which runs the job in the script's own process and changes nothing there, is the
+control.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import subprocess
 import sys
 
 import pytest
+
+from oldphoto.datasets.engines import MAX_BATCH, batch_size
 
 BLOCKS, PAGES_PER_BLOCK = 100, 256  # 100 x 1 MiB (under numpy's 4 MiB huge-page hint), 4 KiB pages
 SCRIPT = f"""
@@ -34,7 +37,13 @@ if __name__ == "__main__":
         print(max(runner.map(Job("faults", nothing, None, page_faults), [0, 1])))
 """
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings (Linux)")
+LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc settings (Linux)")
+
+
+@pytest.mark.parametrize("items, workers, size", [(0, 2, 1), (14, 2, 1), (40, 2, 2), (40, 1, 5),
+                                                  (10_000, 4, MAX_BATCH)])
+def test_batches_are_small_enough_to_share_the_items_out(items, workers, size):
+    assert batch_size(items, workers) == size
 
 
 def worker_page_faults(tmp_path, engine: str, workers: int) -> int:
@@ -47,10 +56,12 @@ def worker_page_faults(tmp_path, engine: str, workers: int) -> int:
     return int(done.stdout.split()[-1])
 
 
+@LINUX_ONLY
 def test_the_variable_makes_every_block_fault_in_an_untouched_process(tmp_path):
     assert worker_page_faults(tmp_path, "pool", 1) > BLOCKS * PAGES_PER_BLOCK // 2
 
 
+@LINUX_ONLY
 @pytest.mark.parametrize("engine, workers", [("pool", 2), ("dask", 1)])
 def test_engine_workers_reuse_freed_blocks(tmp_path, engine, workers):
     if engine == "dask":
