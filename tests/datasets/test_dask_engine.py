@@ -81,6 +81,14 @@ def test_items_go_in_batches_and_each_result_comes_once(client):
     assert len(tasks) == len(items) // batch_size(len(items), 2) == 20
 
 
+def test_the_cli_local_cluster_skips_the_worker_profiler():
+    pytest.importorskip("distributed", reason=NEEDS_DASK)
+    from dask.config import get
+
+    with open_engine("dask", workers=1) as engine:
+        assert list(engine.client.run(get, "distributed.worker.profile.enabled").values()) == [False]
+
+
 # --- exceptions ----------------------------------------------------------------------------------
 
 def test_without_dask_the_cli_says_how_to_install_it(photos, tmp_path, monkeypatch):
