@@ -74,9 +74,9 @@ def _keep_freed_memory() -> None:
 
     Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns glibc's
     adaptive thresholds off: every image-sized temporary is then mmapped, page-faulted in and
-    unmapped again (67x the page faults, 1.4x the CPU per sample; see docs/cluster.md). Pool
+    unmapped again (about 70x the page faults, 1.2-1.4x the CPU per sample; docs/cluster.md). Pool
     workers inherit the variable too once a LocalCluster has set it in this process's environment.
-    These are the values glibc's adaptive rule reaches by itself; no effect without glibc.
+    These are the highest values glibc's adaptive rule reaches by itself; no effect without glibc.
     """
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None) if sys.platform.startswith("linux") else None
     if mallopt is not None:
