@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..configs import DiscriminatorConfig
+from ..configs import DiscriminatorConfig, make_config
 
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
 NORMS = ("instance", "none")
@@ -155,12 +155,20 @@ SMALL = BopbtlConfig(
 CONFIGS = {"full": FULL, "small": SMALL}
 
 
-def get_config(config: str | BopbtlConfig | None = None) -> BopbtlConfig:
-    """A config by name (``"full"``, ``"small"``; None -> ``"small"``) or the given instance."""
+def get_config(config: str | dict | BopbtlConfig | None = None) -> BopbtlConfig:
+    """A config by name (``"full"``, ``"small"``; None -> ``"small"``), the given instance, or a dict
+    of overrides of a named one, as every model family takes (:func:`~oldphoto.models.configs.make_config`):
+    ``{"name": "full", "mapping": {"res_blocks": 4}}`` or ``{"mapping.res_blocks": 4}`` (``name``
+    picks the base, default ``"small"``). A config other than a shipped one has no shipped weights."""
+    if isinstance(config, dict):
+        overrides = dict(config)
+        base = get_config(overrides.pop("name", SMALL.name))
+        return make_config(BopbtlConfig, overrides, "bopbtl config", base)
     if config is None:
         return SMALL
     if isinstance(config, BopbtlConfig):
         return config
     if isinstance(config, str) and config in CONFIGS:
         return CONFIGS[config]
-    raise ValueError(f"bopbtl config {config!r}: expected one of {sorted(CONFIGS)} or a BopbtlConfig")
+    raise ValueError(f"bopbtl config {config!r}: expected one of {sorted(CONFIGS)}, a dict of overrides "
+                     "or a BopbtlConfig")

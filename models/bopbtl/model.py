@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from .configs import VARIANTS, BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
 from .fusion import FusionHead
 from .mapping import Mapping
-from .shipped import load_shipped
+from .shipped import load_shipped, shipped_files
 from .vae import DOWNSAMPLING, VAE
 
 # Smallest padded side: the 7x7 stem reflects 3 pixels and latent convs reflect 1.
@@ -145,7 +146,7 @@ def _register(name: str, description: str) -> None:
     def factory(config=None, pretrained=True, device="auto"):
         return build(name, config, pretrained, device)
 
-    register_model(name, description)(factory)
+    register_model(name, description, weights=partial(shipped_files, name))(factory)
 
 
 _register("bopbtl", "Latent translation with VAEs and multi-scale patch attention (TPAMI)")
