@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import partial
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from ..tensors import count_parameters, crop_to, image_to_tensor
 from .blocks import pad_to_fit
 from .configs import VARIANTS, BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
-from .fusion import FusionHead
+from .fusion import FusionHead, keep_monochrome
 from .mapping import Mapping
 from .shipped import load_shipped, shipped_files
 from .vae import DOWNSAMPLING, VAE
@@ -68,9 +70,11 @@ class BopbtlNet(nn.Module):
         return self.vae_clean.decode(mapped)
 
     def restore(self, image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """:meth:`translate`, then the fusion head with the input and the mask (when configured)."""
+        """:meth:`translate`, then the fusion head with the input and the mask (when configured),
+        kept monochrome where the input is a black-and-white print (``config.monochrome``)."""
         translated = self.translate(image, mask)
-        return translated if self.fusion is None else self.fusion(image, translated, mask)
+        restored = translated if self.fusion is None else self.fusion(image, translated, mask)
+        return keep_monochrome(image, restored, self.config.monochrome)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Restore RGB in [0, 1] of any size (padded to a multiple of 4, at least 8, cropped back)."""
@@ -118,6 +122,11 @@ class BopbtlRestorer(TorchRestorer):
                 cells = latent.flatten(1)
                 rows.append(torch.cat([cells.mean(1), cells.std(1, correction=0)]).double().cpu().numpy())
         return np.stack(rows)
+
+    def fingerprint(self) -> str:
+        """Digest of the weights and of the network config (``monochrome`` holds no weights)."""
+        config = json.dumps(self.net.config.to_dict(), sort_keys=True)
+        return hashlib.sha256(f"{super().fingerprint()}:{config}".encode()).hexdigest()
 
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is None and self.scratches and self.net.uses_mask:
