@@ -514,10 +514,13 @@ def models_cmd() -> None:
 def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device) -> None:
     """Train MODEL (a registered trainer, e.g. sequential, pix2pix); writes checkpoint.pt, log.jsonl,
     samples/*.png and weights.pt into the run folder. Launch with `torchrun` for several processes."""
-    from oldphoto.models.training import CheckpointError, list_trainers, train_from_config
+    from oldphoto.infra.registry import UnknownNameError
+    from oldphoto.models.training import CheckpointError, get_trainer, train_from_config
 
-    if name not in list_trainers():
-        raise click.BadParameter(f"no trainer {name!r}; available: {', '.join(list_trainers())}", param_hint="MODEL")
+    try:
+        get_trainer(name)
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="MODEL") from None
     out = Path(out_dir) if out_dir else Path("runs") / name
     try:
         result = train_from_config(name, config_file, out, data_dir=data_dir, source=source, resume=resume,
