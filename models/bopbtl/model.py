@@ -123,6 +123,7 @@ class BopbtlRestorer(TorchRestorer):
                 rows.append(torch.cat([cells.mean(1), cells.std(1, correction=0)]).double().cpu().numpy())
         return np.stack(rows)
 
+    @property
     def fingerprint(self) -> str:
         """Digest of the weights and of the network config (``monochrome`` holds no weights)."""
         config = json.dumps(self.net.config.to_dict(), sort_keys=True)

@@ -135,6 +135,14 @@ class TestMonochrome:
         assert torch.equal(kept[1], restored[1])
         assert keep_monochrome(batch, restored, 0.0) is restored
 
+    def test_the_fingerprint_follows_the_threshold_as_well_as_the_weights(self):
+        def fingerprint(threshold: float) -> str:
+            config = dataclasses.replace(configs.SMALL, monochrome=threshold)
+            torch.manual_seed(0)
+            return models.create("bopbtl", config=config, pretrained=False, device="cpu").fingerprint
+
+        assert fingerprint(0.02) == fingerprint(0.02) != fingerprint(0.0)
+
     def test_the_threshold_is_validated_and_old_configs_read_without_it(self):
         with pytest.raises(ValueError, match="monochrome threshold 2"):
             configs.BopbtlConfig(monochrome=2.0)
