@@ -127,7 +127,7 @@ class BopbtlRestorer(TorchRestorer):
     def fingerprint(self) -> str:
         """Digest of the weights and of the network config (``monochrome`` holds no weights)."""
         config = json.dumps(self.net.config.to_dict(), sort_keys=True)
-        return hashlib.sha256(f"{super().fingerprint()}:{config}".encode()).hexdigest()
+        return hashlib.sha256(f"{super().fingerprint}:{config}".encode()).hexdigest()
 
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is None and self.scratches and self.net.uses_mask:
