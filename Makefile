@@ -30,4 +30,4 @@ browser:
 	  echo "note: chromium not installed; the report browser test will skip"; }
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info
+	rm -rf $(VENV) $(DEMO_OUT) build site *.egg-info

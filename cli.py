@@ -66,7 +66,7 @@ def _expand_inputs(inputs: tuple[str, ...], out: str) -> Inputs:
     return found
 
 
-# --- degradation (issue: engine core) -------------------------------------------------------------
+# --- degradation ----------------------------------------------------------------------------------
 
 @main.command("degrade")
 @click.argument("inputs", nargs=-1, required=True, metavar="IN...")
@@ -154,7 +154,7 @@ def demo_cmd(out_dir, seed, board) -> None:
         click.echo(line)
 
 
-# --- speed benchmarks ------------------------------------------------------------------------------
+# --- speed benchmarks -----------------------------------------------------------------------------
 
 @main.group("bench")
 def bench() -> None:
@@ -174,7 +174,7 @@ def bench_degrade_cmd(sizes, n, only) -> None:
         click.echo(line)
 
 
-# --- datasets (issue 4) ----------------------------------------------------------------------------
+# --- datasets -------------------------------------------------------------------------------------
 
 _RESUMABLE = ("seed", "crop", "per_image", "limit", "min_side", "max_pixels", "png_stored")
 
@@ -303,7 +303,7 @@ def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
         click.echo(line)
 
 
-# --- benchmark runner, leaderboard and report (issue 6) -------------------------------------------
+# --- benchmark runner, leaderboard and report -----------------------------------------------------
 
 @main.command("benchmark")
 @click.option("--models", "model_spec", default="all", show_default=True, help="`all` or comma-separated model names.")
@@ -411,7 +411,7 @@ def leaderboard_update_cmd(run_dir, board) -> None:
         raise click.ClickException(str(exc)) from None
 
 
-# --- metrics and weights (issue 5) -----------------------------------------------------------------
+# --- metrics and weights --------------------------------------------------------------------------
 
 @main.group("weights")
 def weights_group() -> None:
@@ -482,7 +482,7 @@ def bench_metrics_cmd(sizes, n, only, threads) -> None:
         raise click.BadParameter(str(exc), param_hint="--only") from None
 
 
-# --- models and training (issue 6) ----------------------------------------------------------------
+# --- models and training --------------------------------------------------------------------------
 
 @main.command("models")
 def models_cmd() -> None:
@@ -514,10 +514,13 @@ def models_cmd() -> None:
 def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device) -> None:
     """Train MODEL (a registered trainer, e.g. sequential, pix2pix); writes checkpoint.pt, log.jsonl,
     samples/*.png and weights.pt into the run folder. Launch with `torchrun` for several processes."""
-    from oldphoto.models.training import CheckpointError, list_trainers, train_from_config
+    from oldphoto.infra.registry import UnknownNameError
+    from oldphoto.models.training import CheckpointError, get_trainer, train_from_config
 
-    if name not in list_trainers():
-        raise click.BadParameter(f"no trainer {name!r}; available: {', '.join(list_trainers())}", param_hint="MODEL")
+    try:
+        get_trainer(name)
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="MODEL") from None
     out = Path(out_dir) if out_dir else Path("runs") / name
     try:
         result = train_from_config(name, config_file, out, data_dir=data_dir, source=source, resume=resume,
@@ -530,7 +533,7 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
         click.echo(f"inference weights: {result.weights}")
 
 
-# --- restore and its benchmark (issue 8) ---------------------------------------------------------
+# --- restore and its benchmark --------------------------------------------------------------------
 
 @main.command("restore")
 @click.argument("inputs", nargs=-1, required=True, metavar="IN...")
@@ -599,7 +602,7 @@ def bench_restore_cmd(sizes, config_name, device, branches, max_memory, timeout)
         raise click.BadParameter(str(exc)) from None
 
 
-# --- realism check and claims study (commands in benchmark/cli_study.py) ---------------------------
+# --- realism check and claims study (commands in benchmark/cli_study.py) --------------------------
 
 for command in STUDY_COMMANDS:
     main.add_command(command)

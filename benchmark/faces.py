@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +108,16 @@ def _face_data(paired: BenchData, out: Path, faces: dict[str, list[Face]], confi
     return BenchData(paired.name + SUFFIX, False, paired.root, samples, description, identity)
 
 
+@dataclass
+class AlignedFaces:
+    """The faces of a dataset: their dataset, each sample's alignment matrices (in face order) and the
+    aligned clean crops by face id."""
+
+    data: BenchData
+    matrices: dict[str, list[np.ndarray]]
+    clean: dict[str, np.ndarray]
+
+
 def benchmark_faces(paired: BenchData, out: Path, statuses: list[ModelStatus], metric_set: MetricSet, mask: str,
                     rows: dict, failures: MetricFailures, log: Callable[[str], None] = print,
                     config: DetectorConfig | None = None) -> FaceRun:
@@ -133,7 +143,23 @@ def benchmark_faces(paired: BenchData, out: Path, statuses: list[ModelStatus], m
                            if total == 0 else "none of --metrics compares with a reference (e.g. psnr, ssim, lpips)")
         log(f"faces: {info['message']}: no face rows written")
         return FaceRun(None, info=info)
-    data = _face_data(paired, out, faces, config)
+    aligned = _align_inputs(paired, out, faces, config)
+    run = FaceRun(aligned.data, info=info)
+    for parent in (s for s in statuses if s.dataset == paired.name):
+        status = replace(parent, dataset=name, samples=0)
+        run.statuses.append(status)
+        for key in [k for k in rows if k[0] == parent.model and k[1] == name]:
+            del rows[key]
+        if parent.status != "ok":
+            continue
+        status.samples = _score_model(out, parent, aligned, metrics, mask, failures, rows)
+        run.summary += _summary_rows(parent.model, aligned.data, metrics, rows)
+        log(f"{parent.model} on {name}: {status.samples} faces")
+    return run
+
+
+def _align_inputs(paired: BenchData, out: Path, faces: dict[str, list[Face]], config: DetectorConfig) -> AlignedFaces:
+    """Align every face of ``paired``: its matrix, and its clean and degraded crops (saved for the report)."""
     matrices = {sid: [similarity_transform(f.landmarks, template(FACE_SIZE)) for f in found]
                 for sid, found in faces.items() if found}
     by_id = {s.id: s for s in paired.samples}
@@ -145,38 +171,51 @@ def benchmark_faces(paired: BenchData, out: Path, statuses: list[ModelStatus], m
             clean_crops[face_id] = warp_to_template(clean, matrix, FACE_SIZE)
             write_image(input_crop_path(out, "clean", face_id), clean_crops[face_id])
             write_image(input_crop_path(out, "degraded", face_id), warp_to_template(degraded, matrix, FACE_SIZE))
-    run = FaceRun(data, info=info)
-    for parent in (s for s in statuses if s.dataset == paired.name):
-        status = ModelStatus(parent.model, name, parent.config, parent.params, parent.device, 0, parent.seconds_per_mp,
-                             parent.peak_memory_mib, parent.memory_kind, parent.status, parent.error)
-        run.statuses.append(status)
-        for key in [k for k in rows if k[0] == parent.model and k[1] == name]:
-            del rows[key]
-        if parent.status != "ok":
-            continue
-        for sid, mats in matrices.items():
-            restored = read_rgb(restored_path(out, parent.model, sid, False))
-            for k, matrix in enumerate(mats):
-                face_id = f"{sid}-face{k}"
-                crop = warp_to_template(restored, matrix, FACE_SIZE)
-                write_image(face_crop_path(out, parent.model, face_id), crop)
-                row = {"model": parent.model, "dataset": name, "sample": face_id, "mask": mask,
-                       "config": parent.config, "data_id": data.data_id}
-                for metric_name, metric in metrics.items():
-                    try:
-                        row[metric_name] = score_one(metric, crop, clean_crops[face_id])
-                    except Exception as exc:  # noqa: BLE001 - a metric failing on a face leaves it empty
-                        row[metric_name] = math.nan
-                        failures.record(metric_name, name, face_id, exc)
-                rows[(parent.model, name, face_id)] = row
-                status.samples += 1
-        for metric_name, metric in metrics.items():
-            values = [rows[(parent.model, name, s.id)][metric_name] for s in data.samples]
-            values = [v for v in values if not math.isnan(v)]
-            if values:
-                mean, std = mean_std(metric, values)
-                run.summary.append({"model": parent.model, "dataset": name, "metric": metric_name,
-                                    "convention": metric.convention, "mean": mean, "std": std, "n": len(values),
-                                    "higher_is_better": bool(metric.higher_is_better)})
-        log(f"{parent.model} on {name}: {status.samples} faces")
-    return run
+    return AlignedFaces(_face_data(paired, out, faces, config), matrices, clean_crops)
+
+
+def _score_model(out: Path, parent: ModelStatus, aligned: AlignedFaces, metrics: dict, mask: str,
+                 failures: MetricFailures, rows: dict) -> int:
+    """Align ``parent.model``'s restored images to every face, save the crops and put one row per face
+    in ``rows``; returns the number of faces scored."""
+    name = aligned.data.name
+    scored = 0
+    for sid, mats in aligned.matrices.items():
+        restored = read_rgb(restored_path(out, parent.model, sid, False))
+        for k, matrix in enumerate(mats):
+            face_id = f"{sid}-face{k}"
+            crop = warp_to_template(restored, matrix, FACE_SIZE)
+            write_image(face_crop_path(out, parent.model, face_id), crop)
+            row = {"model": parent.model, "dataset": name, "sample": face_id, "mask": mask,
+                   "config": parent.config, "data_id": aligned.data.data_id}
+            row.update(_face_scores(metrics, crop, aligned.clean[face_id], failures, name, face_id))
+            rows[(parent.model, name, face_id)] = row
+            scored += 1
+    return scored
+
+
+def _face_scores(metrics: dict, crop: np.ndarray, clean: np.ndarray, failures: MetricFailures, dataset: str,
+                 face_id: str) -> dict[str, float]:
+    """Each metric of ``crop`` against the ``clean`` crop; NaN (recorded in ``failures``) where one fails."""
+    scores = {}
+    for metric_name, metric in metrics.items():
+        try:
+            scores[metric_name] = score_one(metric, crop, clean)
+        except Exception as exc:  # noqa: BLE001 - a metric failing on a face leaves it empty
+            scores[metric_name] = math.nan
+            failures.record(metric_name, dataset, face_id, exc)
+    return scores
+
+
+def _summary_rows(model: str, data: BenchData, metrics: dict, rows: dict) -> list[dict]:
+    """summary.csv rows of ``model`` on the face set: each metric's mean and std over the faces it scored."""
+    summary = []
+    for metric_name, metric in metrics.items():
+        values = [rows[(model, data.name, s.id)][metric_name] for s in data.samples]
+        values = [v for v in values if not math.isnan(v)]
+        if values:
+            mean, std = mean_std(metric, values)
+            summary.append({"model": model, "dataset": data.name, "metric": metric_name,
+                            "convention": metric.convention, "mean": mean, "std": std, "n": len(values),
+                            "higher_is_better": bool(metric.higher_is_better)})
+    return summary

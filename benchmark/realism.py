@@ -267,13 +267,7 @@ def realism(presets: list[str | degrade.Pipeline], real: str | os.PathLike, out:
         raise RealismError("give at least one --preset")
     device = str(resolve_device(device))
     out = Path(out)
-    try:
-        pipelines = [p if isinstance(p, degrade.Pipeline) else degrade.preset(p) for p in presets]
-    except degrade.DegradeError as exc:
-        raise RealismError(f"--preset: {exc}") from None
-    names = [p.name for p in pipelines]
-    if len(set(names)) != len(names):
-        raise RealismError(f"--preset: each preset once, got {names}")
+    pipelines = _pipelines(presets)
     try:
         clean, real_source = make_source(source, root, split), make_source("real", real)
     except SourceError as exc:
@@ -282,30 +276,17 @@ def realism(presets: list[str | degrade.Pipeline], real: str | os.PathLike, out:
     real_set = _synthesize(real_source, out / "data" / "real", None, crop, real_per_image, None, seed)
     log(f"realism: {', '.join(f'{s.name} {len(s.ids)}' for s in sets)} crops against {len(real_set.ids)} real crops")
     unavailable: dict[str, str] = {}
-    statistics = _image_statistics()
     feature_stats = _feature_statistics(device, unavailable)
-    statistics = [stat for stat, _ in feature_stats.values()] + statistics
     restorer = _make_detector(detector, device, unavailable, log) if detector else None
     if detector is None:
         unavailable.update({s: "no --detector" for s in ("coverage-gt", "coverage-detected")})
+    statistics = [stat for stat, _ in feature_stats.values()] + _image_statistics()
     if restorer is not None:
         statistics += _coverage_statistics(detector)
     for s in [*sets, real_set]:
-        images = s.images()
-        s.features.update(_image_features(images))
-        for name, (_, metric) in feature_stats.items():
-            s.features[name] = s.network_features(metric.extractor)
-        if restorer is not None:
-            detected = np.array([[100.0 * restorer.detect_defects(im).mean()] for im in images])
-            s.features["coverage-detected"] = detected
-            s.features["coverage-gt"] = (np.array([[100.0 * m.mean()] for m in s.masks]) if s.masks is not None
-                                         else detected)
+        _measure(s, feature_stats, restorer)
         log(f"realism: statistics of {s.name} done")
-    rows, pairs = [], []
-    for stat in statistics:
-        stat_rows, draws = _rows(stat, sets, real_set, bootstrap)
-        rows += stat_rows
-        pairs += _pairs(stat_rows, draws, sets, bootstrap)
+    rows, pairs = _compare(statistics, sets, real_set, bootstrap)
     rundir.write_csv(out / RESULTS, RESULT_COLUMNS, rows)
     rundir.write_csv(out / PAIRS, PAIR_COLUMNS, pairs)
     written = []
@@ -313,11 +294,55 @@ def realism(presets: list[str | degrade.Pipeline], real: str | os.PathLike, out:
         from .realism_figures import write_figures
 
         written = write_figures(out / FIGURES, statistics, sets, real_set, rows, bootstrap)
-    rundir.write_json(out / META, {
-        "arguments": {"presets": names, "real": str(Path(real).resolve()), "source": clean.describe(), "crop": crop,
-                      "per_image": per_image, "real_per_image": real_per_image, "limit": limit, "seed": seed,
-                      "detector": detector, "bootstrap": asdict(bootstrap)},
-        "sets": {s.name: {"n": len(s.ids), "folder": str(s.folder.relative_to(out))} for s in [*sets, real_set]},
-        "statistics": {s.name: {"unit": s.unit, "convention": s.convention} for s in statistics},
-        "unavailable": unavailable, "figures": [str(p.relative_to(out)) for p in written]})
+    arguments = {"presets": [p.name for p in pipelines], "real": str(Path(real).resolve()),
+                 "source": clean.describe(), "crop": crop, "per_image": per_image, "real_per_image": real_per_image,
+                 "limit": limit, "seed": seed, "detector": detector, "bootstrap": asdict(bootstrap)}
+    rundir.write_json(out / META, _meta(out, arguments, [*sets, real_set], statistics, unavailable, written))
     return RealismResult(out, rows, pairs, unavailable, written)
+
+
+def _pipelines(presets: list[str | degrade.Pipeline]) -> list[degrade.Pipeline]:
+    """``presets`` as pipelines (RealismError for an unknown name or a preset given twice)."""
+    try:
+        pipelines = [p if isinstance(p, degrade.Pipeline) else degrade.preset(p) for p in presets]
+    except degrade.DegradeError as exc:
+        raise RealismError(f"--preset: {exc}") from None
+    names = [p.name for p in pipelines]
+    if len(set(names)) != len(names):
+        raise RealismError(f"--preset: each preset once, got {names}")
+    return pipelines
+
+
+def _measure(photo_set: PhotoSet, feature_stats: dict[str, tuple[Statistic, object]], restorer) -> None:
+    """Fill ``photo_set.features``: the image statistics, each feature statistic's network features and,
+    with a ``restorer`` that detects defects, the coverage (% of pixels) it detects and the ground truth's."""
+    images = photo_set.images()
+    photo_set.features.update(_image_features(images))
+    for name, (_, metric) in feature_stats.items():
+        photo_set.features[name] = photo_set.network_features(metric.extractor)
+    if restorer is None:
+        return
+    detected = np.array([[100.0 * restorer.detect_defects(im).mean()] for im in images])
+    photo_set.features["coverage-detected"] = detected
+    photo_set.features["coverage-gt"] = (np.array([[100.0 * m.mean()] for m in photo_set.masks])
+                                         if photo_set.masks is not None else detected)
+
+
+def _compare(statistics: list[Statistic], sets: list[PhotoSet], real: PhotoSet,
+             bootstrap: Bootstrap) -> tuple[list[dict], list[dict]]:
+    """realism.csv and realism_pairs.csv rows of every statistic."""
+    rows, pairs = [], []
+    for stat in statistics:
+        stat_rows, draws = _rows(stat, sets, real, bootstrap)
+        rows += stat_rows
+        pairs += _pairs(stat_rows, draws, sets, bootstrap)
+    return rows, pairs
+
+
+def _meta(out: Path, arguments: dict, sets: list[PhotoSet], statistics: list[Statistic], unavailable: dict[str, str],
+          figures: list[Path]) -> dict:
+    """realism.json: the arguments, each set's size and folder, the statistics' conventions, what was left out."""
+    return {"arguments": arguments,
+            "sets": {s.name: {"n": len(s.ids), "folder": str(s.folder.relative_to(out))} for s in sets},
+            "statistics": {s.name: {"unit": s.unit, "convention": s.convention} for s in statistics},
+            "unavailable": unavailable, "figures": [str(p.relative_to(out)) for p in figures]}

@@ -38,7 +38,7 @@ from .domain_gap import METRIC as LATENT_GAP
 from .domain_gap import LatentGap
 from .intervals import Bootstrap, RunIntervals
 from .rundir import ModelStatus, metric_sort_key, parse_float, restored_path
-from .scoring import MetricFailures, create_metrics, mean_std, score_one
+from .scoring import MetricFailures, MetricSet, create_metrics, mean_std, score_one
 
 DEFAULT_METRICS = ("psnr", "ssim", "lpips", "fid", "brisque", "niqe", "wasserstein")
 MASK_MODES = ("gt", "detected", "none")
@@ -357,8 +357,9 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
                   scheduler: str | None = None) -> RunResult:
     """Benchmark ``model_names`` on the paired dataset ``data`` and/or the real photos ``real``.
 
-    ``skip_missing_weights`` (what ``--models all`` uses): a model whose checkpoint is not shipped
-    is listed as ``skipped`` with the reason instead of ``failed``.
+    ``skip_missing_weights`` (what ``--models all`` uses): a model whose weight files are missing
+    (not in ``models.list_models(pretrained=True)``) and that has no entry in ``configs`` is listed
+    as ``skipped`` with the missing files instead of being created; otherwise such a model fails.
 
     ``configs``: model name -> config overrides (a dict passed to ``models.create``). ``mask``: "gt"
     (the dataset's ``defects`` mask), "detected" (the model's ``detect_defects``; an error for models
@@ -376,12 +377,24 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     the latent gap, bootstrap intervals and the face benchmark. Rows, CSVs and images are the
     same; peak memory is then the largest per-sample peak on the workers.
     """
-    from tqdm import tqdm
+    configs = dict(configs or {})
+    _check_arguments(model_names, data, real, mask, faces, limit, configs, engine, workers, scheduler)
+    datasets = _load_datasets(data, real, limit, log)
+    run = _start_run(Path(out), datasets, metric_names, device, mask, engine, progress, bootstrap, references, log)
+    skipped = _without_weights(model_names, configs) if skip_missing_weights else {}
+    with open(run.out / JOURNAL, "a") as journal, open_engine(engine, workers, scheduler) as runner:
+        for model_name in model_names:
+            _benchmark_model(run, model_name, configs.get(model_name), skipped.get(model_name), journal, runner)
+    face_info = _benchmark_faces(run) if faces else None
+    arguments = {"models": list(model_names), "data": str(data) if data is not None else None,
+                 "real": str(real) if real is not None else None, "metrics": list(metric_names),
+                 "device": device, "mask": mask, "limit": limit, "configs": configs}
+    return _finish(run, arguments, face_info)
 
-    from oldphoto import models
-    from oldphoto.models import CheckpointError
 
-
+def _check_arguments(model_names: list[str], data, real, mask: str, faces: bool, limit: int | None, configs: dict,
+                     engine: str, workers: int, scheduler: str | None) -> None:
+    """BenchmarkError for arguments of :func:`run_benchmark` that cannot go together, before any work."""
     if mask not in MASK_MODES:
         raise BenchmarkError(f"--mask must be one of {', '.join(MASK_MODES)}, got {mask!r}")
     if data is None and real is None:
@@ -396,17 +409,60 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
         check_engine(engine, scheduler)
     except EngineError as exc:
         raise BenchmarkError(str(exc)) from None
-    configs = dict(configs or {})
     stray = sorted(set(configs) - set(model_names))
     if stray:
         raise BenchmarkError(f"configs given for model(s) not benchmarked: {stray}")
+
+
+def _load_datasets(data, real, limit: int | None, log: Callable[[str], None]) -> list[BenchData]:
+    """The paired dataset ``data`` and/or the real photos ``real``; each input left out is logged."""
     datasets = (([load_paired(data, limit)] if data is not None else [])
                 + ([load_real(real, limit)] if real is not None else []))
-    paired = next((d for d in datasets if not d.real), None)
     for bench in datasets:
         for path, reason in bench.skipped:
             log(f"skipped: {path}: {reason}")
-    out = Path(out)
+    return datasets
+
+
+@dataclass
+class BenchmarkRun:
+    """What the steps of :func:`run_benchmark` share: the run folder, the datasets, the metrics, the
+    rows kept and made so far, and the statuses and summary rows found."""
+
+    out: Path
+    datasets: list[BenchData]
+    mask: str
+    device: str
+    engine: str
+    progress: bool
+    log: Callable[[str], None]
+    started: str
+    metric_set: MetricSet
+    metric_info: dict
+    rows: dict
+    old_status: dict
+    metric_failures: MetricFailures
+    intervals: RunIntervals
+    latent_gap: LatentGap | None
+    statuses: list[ModelStatus] = field(default_factory=list)
+    summary: list[dict] = field(default_factory=list)
+    clean_features: dict[str, np.ndarray] = field(default_factory=dict)
+    paired: BenchData | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paired = next((d for d in self.datasets if not d.real), None)  # the first: face crops come after
+
+    def clean_set_features(self, name: str, metric) -> np.ndarray:
+        """Features of the clean set for set-level metric ``name``, extracted once per run."""
+        if name not in self.clean_features:
+            self.clean_features[name] = metric.image_features([read_rgb(s.clean) for s in self.paired.samples])
+        return self.clean_features[name]
+
+
+def _start_run(out: Path, datasets: list[BenchData], metric_names, device: str, mask: str, engine: str,
+               progress: bool, bootstrap: Bootstrap, references: tuple[str, ...],
+               log: Callable[[str], None]) -> BenchmarkRun:
+    """Create the run folder (environment.json), the metrics and the latent gap; read earlier rows."""
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rundir.write_json(out / rundir.ENVIRONMENT, environment())
@@ -417,161 +473,243 @@ def run_benchmark(model_names: list[str], data: str | os.PathLike | None, out: s
     rows = _load_rows(out)
     old_status = {(r["model"], r["dataset"], r["config"]): r for r in
                   (rundir.read_csv(out / rundir.MODELS) if (out / rundir.MODELS).is_file() else [])}
-    clean_features: dict[str, np.ndarray] = {}
     metric_failures = MetricFailures(log)
     intervals = RunIntervals(bootstrap, references, metric_failures.record)
     latent_gap = LatentGap.for_run(datasets, metric_names, metric_failures, log)
     if latent_gap is not None:
         metric_info[LATENT_GAP] = latent_gap.describe()
-    statuses: list[ModelStatus] = []
-    summary: list[dict] = []
+    return BenchmarkRun(out, datasets, mask, device, engine, progress, log, started, metric_set, metric_info, rows,
+                        old_status, metric_failures, intervals, latent_gap)
 
-    def clean_set_features(name: str, metric) -> np.ndarray:
-        """Features of the clean set for set-level metric ``name``, extracted once per run."""
-        if name not in clean_features:
-            clean_features[name] = metric.image_features([read_rgb(s.clean) for s in paired.samples])
-        return clean_features[name]
 
-    with open(out / JOURNAL, "a") as journal, open_engine(engine, workers, scheduler) as runner:
-        for model_name in model_names:
-            config = configs.get(model_name)
-            config_text = json.dumps(config, sort_keys=True) if config else ""
-            try:
-                restorer = models.create(model_name, config=config, device=device)
-            except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
-                message = f"{type(exc).__name__}: {exc}"
-                skip = skip_missing_weights and isinstance(exc, CheckpointError)
-                log(f"{'skipped' if skip else 'error'}: model {model_name} could not be created: {message}")
-                statuses += [ModelStatus(model_name, d.name, config_text, status="skipped" if skip else "failed",
-                                         error=message) for d in datasets]
-                continue
-            meter = PeakMemory(restorer.device)
-            fingerprint = restorer.fingerprint[:16]  # kept rows of other weights are redone
-            for bench in datasets:
-                status = ModelStatus(model_name, bench.name, config_text, restorer.num_parameters, restorer.device,
-                                     memory_kind=meter.kind)
-                statuses.append(status)
-                if mask == "detected" and not hasattr(restorer, "detect_defects"):
-                    status.status = "failed"
-                    status.error = (f"--mask detected: model {model_name} has no defect detector "
-                                    "(use --mask gt or --mask none)")
-                    log(f"error: {status.error}")
-                    continue
-                applicable = metric_set.applicable(bench, paired is not None)
-                per_image = {n: m for n, m in applicable.items() if not getattr(m, "set_level", False)}
-                ran_any, worker_peaks = False, []
-                meter.reset()
-                identity = {"mask": mask, "config": config_text, "data_id": bench.data_id, "weights": fingerprint}
-                tasks = _restore_tasks(out, model_name, bench, identity, mask, per_image, rows)
-                job = (Job("benchmark", _as_is, ModelState(restorer, per_image), restore_sample) if engine == "pool"
-                       else Job("benchmark", _worker_state, (model_name, config, device, tuple(per_image)),
-                                restore_sample))
-                bar = tqdm(total=len(bench.samples), initial=len(bench.samples) - len(tasks),
-                           desc=f"{model_name} on {bench.name}", unit="img", disable=not progress, leave=False)
-                outcomes = runner.map(job, tasks)
-                sample = tasks[0].sample if tasks else None
-                try:
-                    for outcome in _in_order(outcomes, [t.sample.id for t in tasks]):
-                        sample = outcome.sample
-                        if outcome.error is not None:
-                            raise outcome.error
-                        ran_any |= outcome.ran
-                        if outcome.peak_mib is not None:
-                            worker_peaks.append(outcome.peak_mib)
-                        for name, exc in outcome.metric_errors:
-                            metric_failures.record(name, bench.name, sample.id, exc)
-                        rows[(model_name, bench.name, sample.id)] = outcome.row
-                        journal.write(json.dumps(outcome.row) + "\n")
-                        journal.flush()
-                        bar.update(1)
-                except WriteError:
-                    raise  # the run folder cannot take more: every other model would fail the same way
-                except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
-                    status.status = "failed"
-                    status.error = f"{type(exc).__name__} on sample {sample.id}: {exc}"
-                    log(f"error: model {model_name} failed on {bench.name}: {status.error}")
-                finally:
-                    outcomes.close()  # cancels what is still running on a cluster after a failure
-                    bar.close()
-                done = [rows[(model_name, bench.name, s.id)] for s in bench.samples
-                        if (model_name, bench.name, s.id) in rows]
-                status.samples = len(done)
-                megapixels = sum(r["megapixels"] for r in done)
-                status.seconds_per_mp = sum(r["seconds"] for r in done) / megapixels if megapixels else None
-                previous = old_status.get((model_name, bench.name, config_text))
-                if ran_any:
-                    status.peak_memory_mib = max(worker_peaks) if worker_peaks else meter.peak_mib()
-                elif previous is not None and previous.get("peak_memory_mib"):
-                    status.peak_memory_mib = float(previous["peak_memory_mib"])
-                if status.status != "ok":
-                    continue
-                for name, metric in applicable.items():
-                    if getattr(metric, "set_level", False):
-                        preds = [read_rgb(restored_path(out, model_name, s.id, bench.real)) for s in bench.samples]
-                        try:
-                            metric.reset()
-                            metric.update(preds)
-                            metric.update_features(target=clean_set_features(name, metric))
-                            mean, std, n = metric.compute(), math.nan, len(preds)
-                            intervals.add_set(model_name, bench.name, name, metric, paired=not bench.real)
-                        except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run
-                            metric_failures.record(name, bench.name, f"the set restored by {model_name}", exc)
-                            continue
-                    else:
-                        values = [rows[(model_name, bench.name, s.id)].get(name, math.nan) for s in bench.samples]
-                        values = [v for v in values if not math.isnan(v)]
-                        if not values:
-                            continue
-                        mean, std = mean_std(metric, values)
-                        n = len(values)
-                    summary.append({"model": model_name, "dataset": bench.name, "metric": name,
-                                    "convention": metric.convention, "mean": mean, "std": std, "n": n,
-                                    "higher_is_better": bool(metric.higher_is_better)})
-                log(f"{model_name} on {bench.name}: {status.samples} samples, "
-                    + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
-            gap_rows = latent_gap.score(model_name, restorer) if latent_gap is not None else []
-            for row in gap_rows:
-                intervals.add_set(model_name, row["dataset"], LATENT_GAP, latent_gap.metric, paired=False)
-            summary += gap_rows
-            del restorer
-            _write_per_image(out, rows)
-    face_run = None
-    if faces:
-        from .faces import benchmark_faces
+def _without_weights(model_names: list[str], configs: dict) -> dict[str, str]:
+    """Model -> why it is skipped, for the models without a config whose weight files are missing."""
+    from oldphoto import models
 
-        face_run = benchmark_faces(paired, out, statuses, metric_set, mask, rows, metric_failures, log)
-        summary += face_run.summary
-        statuses += face_run.statuses
-        datasets += [face_run.data] if face_run.data is not None else []
-    _write_per_image(out, rows)
-    (out / JOURNAL).unlink()
-    differences = intervals.finish(summary, rows, {d.name: [s.id for s in d.samples] for d in datasets},
-                                   metric_set.metrics)
-    rundir.write_csv(out / rundir.SUMMARY, rundir.SUMMARY_COLUMNS, summary)
-    rundir.write_csv(out / rundir.DIFFERENCES, rundir.DIFFERENCE_COLUMNS, differences)
-    rundir.write_csv(out / rundir.MODELS, rundir.MODELS_COLUMNS, [vars(s) for s in statuses])
-    dataset_meta = {}
-    for bench in datasets:
-        measured = {r["metric"] for r in summary if r["dataset"] == bench.name}
-        used = {n: info for n, info in metric_info.items() if n in measured}
-        pid, text = _protocol(bench, mask, used)
-        dataset_meta[bench.name] = {"real": bench.real, "root": str(bench.root.resolve()), "n": len(bench.samples),
-                                    "description": bench.description, "identity": bench.identity,
-                                    "protocol": pid, "protocol_text": text,
-                                    "samples": [s.id for s in bench.samples],
-                                    "skipped": [{"path": p, "reason": r} for p, r in bench.skipped],
-                                    "inputs": {s.id: {"degraded": str(s.degraded), "clean": s.clean and str(s.clean),
-                                                      "mask": s.mask and str(s.mask)} for s in bench.samples},
-                                    "reference": str(paired.root.resolve()) if paired is not None else None}
-    run = {"arguments": {"models": list(model_names), "data": str(data) if data is not None else None,
-                         "real": str(real) if real is not None else None, "metrics": list(metric_names),
-                         "device": device, "mask": mask, "limit": limit, "configs": configs},
-           "datasets": dataset_meta, "metrics": metric_info, "unavailable_metrics": metric_set.unavailable,
-           "metric_errors": metric_failures.errors, "faces": face_run.info if face_run else None,
-           "intervals": intervals.describe(),
-           "started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    rundir.write_json(out / rundir.RUN, run)
-    return RunResult(out, summary, statuses, run)
+    available = set(models.list_models(pretrained=True))
+    return {name: "weight file(s) not found: " + ", ".join(str(p) for p in models.missing_weights(name))
+            for name in model_names if name not in available and name not in configs}
+
+
+# --- one model of a run ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelRun:
+    """A created model in a run: its name, config (and the text rows record), restorer, memory meter
+    and the first 16 hex digits of its weights' fingerprint (kept rows of other weights are redone)."""
+
+    name: str
+    config: dict | None
+    config_text: str
+    restorer: object
+    meter: PeakMemory
+    fingerprint: str
+
+
+def _benchmark_model(run: BenchmarkRun, name: str, config: dict | None, skipped: str | None, journal,
+                     runner) -> None:
+    """Create model ``name`` (or record it as skipped or failed), then run it on every dataset of ``run``."""
+    config_text = json.dumps(config, sort_keys=True) if config else ""
+    model = _create_model(run, name, config, config_text, skipped)
+    if model is None:
+        return
+    for bench in run.datasets:
+        _benchmark_dataset(run, model, bench, journal, runner)
+    gap_rows = run.latent_gap.score(name, model.restorer) if run.latent_gap is not None else []
+    for row in gap_rows:
+        run.intervals.add_set(name, row["dataset"], LATENT_GAP, run.latent_gap.metric, paired=False)
+    run.summary += gap_rows
+    _write_per_image(run.out, run.rows)
+
+
+def _create_model(run: BenchmarkRun, name: str, config: dict | None, config_text: str,
+                  skipped: str | None) -> ModelRun | None:
+    """The created model, or None after recording it as ``skipped`` (with that reason) or as failed."""
+    from oldphoto import models
+
+    if skipped is not None:
+        run.log(f"skipped: model {name}: {skipped}")
+        run.statuses += [ModelStatus(name, d.name, config_text, status="skipped", error=skipped) for d in run.datasets]
+        return None
+    try:
+        restorer = models.create(name, config=config, device=run.device)
+    except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
+        message = f"{type(exc).__name__}: {exc}"
+        run.log(f"error: model {name} could not be created: {message}")
+        run.statuses += [ModelStatus(name, d.name, config_text, status="failed", error=message) for d in run.datasets]
+        return None
+    return ModelRun(name, config, config_text, restorer, PeakMemory(restorer.device), restorer.fingerprint[:16])
+
+
+def _benchmark_dataset(run: BenchmarkRun, model: ModelRun, bench: BenchData, journal, runner) -> None:
+    """Restore and score ``bench`` with ``model`` (its status joins ``run.statuses``), then summarise it."""
+    status = ModelStatus(model.name, bench.name, model.config_text, model.restorer.num_parameters,
+                         model.restorer.device, memory_kind=model.meter.kind)
+    run.statuses.append(status)
+    if run.mask == "detected" and not hasattr(model.restorer, "detect_defects"):
+        status.status = "failed"
+        status.error = f"--mask detected: model {model.name} has no defect detector (use --mask gt or --mask none)"
+        run.log(f"error: {status.error}")
+        return
+    applicable = run.metric_set.applicable(bench, run.paired is not None)
+    per_image = {n: m for n, m in applicable.items() if not getattr(m, "set_level", False)}
+    model.meter.reset()
+    ran_any, worker_peaks = _restore_and_score(run, model, bench, per_image, status, journal, runner)
+    _record_timing(run, model, bench, status, ran_any, worker_peaks)
+    if status.status != "ok":
+        return
+    for name, metric in applicable.items():
+        row = _summary_row(run, model.name, bench, name, metric)
+        if row is not None:
+            run.summary.append(row)
+    run.log(f"{model.name} on {bench.name}: {status.samples} samples, "
+            + (f"{status.seconds_per_mp:.3g} s/MP" if status.seconds_per_mp is not None else "no timing"))
+
+
+def _restore_and_score(run: BenchmarkRun, model: ModelRun, bench: BenchData, per_image: dict, status: ModelStatus,
+                       journal, runner) -> tuple[bool, list[float]]:
+    """Restore and score the samples of ``bench`` with work left, keeping each row in ``run.rows`` and the
+    journal; the first failing sample marks ``status`` failed. Returns (any sample restored, worker peaks)."""
+    from tqdm import tqdm
+
+    identity = {"mask": run.mask, "config": model.config_text, "data_id": bench.data_id, "weights": model.fingerprint}
+    tasks = _restore_tasks(run.out, model.name, bench, identity, run.mask, per_image, run.rows)
+    bar = tqdm(total=len(bench.samples), initial=len(bench.samples) - len(tasks),
+               desc=f"{model.name} on {bench.name}", unit="img", disable=not run.progress, leave=False)
+    outcomes = runner.map(_restore_job(run, model, per_image), tasks)
+    sample = tasks[0].sample if tasks else None
+    ran_any, worker_peaks = False, []
+    try:
+        for outcome in _in_order(outcomes, [t.sample.id for t in tasks]):
+            sample = outcome.sample
+            if outcome.error is not None:
+                raise outcome.error
+            ran_any |= outcome.ran
+            worker_peaks += [outcome.peak_mib] if outcome.peak_mib is not None else []
+            _keep_row(run, model.name, bench, outcome, journal)
+            bar.update(1)
+    except WriteError:
+        raise  # the run folder cannot take more: every other model would fail the same way
+    except Exception as exc:  # noqa: BLE001 - report the model and go on with the others
+        status.status = "failed"
+        status.error = f"{type(exc).__name__} on sample {sample.id}: {exc}"
+        run.log(f"error: model {model.name} failed on {bench.name}: {status.error}")
+    finally:
+        outcomes.close()  # cancels what is still running on a cluster after a failure
+        bar.close()
+    return ran_any, worker_peaks
+
+
+def _restore_job(run: BenchmarkRun, model: ModelRun, per_image: dict) -> Job:
+    """The engine job restoring one sample: with this process's restorer, or one each Dask worker creates."""
+    if run.engine == "pool":
+        return Job("benchmark", _as_is, ModelState(model.restorer, per_image), restore_sample)
+    return Job("benchmark", _worker_state, (model.name, model.config, run.device, tuple(per_image)), restore_sample)
+
+
+def _keep_row(run: BenchmarkRun, model_name: str, bench: BenchData, outcome: RestoreOutcome, journal) -> None:
+    """Record ``outcome``'s metric errors and keep its row (in ``run.rows`` and the journal)."""
+    for name, exc in outcome.metric_errors:
+        run.metric_failures.record(name, bench.name, outcome.sample.id, exc)
+    run.rows[(model_name, bench.name, outcome.sample.id)] = outcome.row
+    journal.write(json.dumps(outcome.row) + "\n")
+    journal.flush()
+
+
+def _record_timing(run: BenchmarkRun, model: ModelRun, bench: BenchData, status: ModelStatus, ran_any: bool,
+                   worker_peaks: list[float]) -> None:
+    """Samples, seconds per megapixel and peak memory (MiB) of ``status`` from the rows of ``bench``; a
+    rerun that restored nothing keeps the peak of the earlier run."""
+    done = [run.rows[(model.name, bench.name, s.id)] for s in bench.samples
+            if (model.name, bench.name, s.id) in run.rows]
+    status.samples = len(done)
+    megapixels = sum(r["megapixels"] for r in done)
+    status.seconds_per_mp = sum(r["seconds"] for r in done) / megapixels if megapixels else None
+    previous = run.old_status.get((model.name, bench.name, model.config_text))
+    if ran_any:
+        status.peak_memory_mib = max(worker_peaks) if worker_peaks else model.meter.peak_mib()
+    elif previous is not None and previous.get("peak_memory_mib"):
+        status.peak_memory_mib = float(previous["peak_memory_mib"])
+
+
+def _summary_row(run: BenchmarkRun, model_name: str, bench: BenchData, name: str, metric) -> dict | None:
+    """The summary row of metric ``name`` for ``model_name`` on ``bench`` (None without any value)."""
+    if getattr(metric, "set_level", False):
+        measured = _set_level_value(run, model_name, bench, name, metric)
+        if measured is None:
+            return None
+        mean, std, n = measured
+    else:
+        values = [run.rows[(model_name, bench.name, s.id)].get(name, math.nan) for s in bench.samples]
+        values = [v for v in values if not math.isnan(v)]
+        if not values:
+            return None
+        mean, std = mean_std(metric, values)
+        n = len(values)
+    return {"model": model_name, "dataset": bench.name, "metric": name, "convention": metric.convention,
+            "mean": mean, "std": std, "n": n, "higher_is_better": bool(metric.higher_is_better)}
+
+
+def _set_level_value(run: BenchmarkRun, model_name: str, bench: BenchData, name: str,
+                     metric) -> tuple[float, float, int] | None:
+    """(value, NaN std, set size) of set-level metric ``name`` between the set ``model_name`` restored and
+    the clean set, with its interval added; None (the failure recorded) when it cannot be computed."""
+    preds = [read_rgb(restored_path(run.out, model_name, s.id, bench.real)) for s in bench.samples]
+    try:
+        metric.reset()
+        metric.update(preds)
+        metric.update_features(target=run.clean_set_features(name, metric))
+        mean = metric.compute()
+        run.intervals.add_set(model_name, bench.name, name, metric, paired=not bench.real)
+    except Exception as exc:  # noqa: BLE001 - one set-level metric must not stop the run
+        run.metric_failures.record(name, bench.name, f"the set restored by {model_name}", exc)
+        return None
+    return mean, math.nan, len(preds)
+
+
+# --- the end of a run ------------------------------------------------------------------------------
+
+def _benchmark_faces(run: BenchmarkRun) -> dict | None:
+    """Score aligned face crops of the paired dataset (:mod:`.faces`); their rows, statuses and dataset
+    join ``run``. Returns the face benchmark's run.json entry."""
+    from .faces import benchmark_faces
+
+    face_run = benchmark_faces(run.paired, run.out, run.statuses, run.metric_set, run.mask, run.rows,
+                               run.metric_failures, run.log)
+    run.summary += face_run.summary
+    run.statuses += face_run.statuses
+    run.datasets += [face_run.data] if face_run.data is not None else []
+    return face_run.info
+
+
+def _finish(run: BenchmarkRun, arguments: dict, face_info: dict | None) -> RunResult:
+    """Write per_image.csv, summary.csv, differences.csv, models.csv and run.json (the journal goes)."""
+    _write_per_image(run.out, run.rows)
+    (run.out / JOURNAL).unlink()
+    differences = run.intervals.finish(run.summary, run.rows, {d.name: [s.id for s in d.samples] for d in run.datasets},
+                                       run.metric_set.metrics)
+    rundir.write_csv(run.out / rundir.SUMMARY, rundir.SUMMARY_COLUMNS, run.summary)
+    rundir.write_csv(run.out / rundir.DIFFERENCES, rundir.DIFFERENCE_COLUMNS, differences)
+    rundir.write_csv(run.out / rundir.MODELS, rundir.MODELS_COLUMNS, [vars(s) for s in run.statuses])
+    info = {"arguments": arguments, "datasets": {bench.name: _dataset_meta(run, bench) for bench in run.datasets},
+            "metrics": run.metric_info, "unavailable_metrics": run.metric_set.unavailable,
+            "metric_errors": run.metric_failures.errors, "faces": face_info, "intervals": run.intervals.describe(),
+            "started": run.started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    rundir.write_json(run.out / rundir.RUN, info)
+    return RunResult(run.out, run.summary, run.statuses, info)
+
+
+def _dataset_meta(run: BenchmarkRun, bench: BenchData) -> dict:
+    """run.json's entry for ``bench``: where it lies, its protocol (metrics it was measured with) and inputs."""
+    measured = {r["metric"] for r in run.summary if r["dataset"] == bench.name}
+    pid, text = _protocol(bench, run.mask, {n: info for n, info in run.metric_info.items() if n in measured})
+    return {"real": bench.real, "root": str(bench.root.resolve()), "n": len(bench.samples),
+            "description": bench.description, "identity": bench.identity, "protocol": pid, "protocol_text": text,
+            "samples": [s.id for s in bench.samples],
+            "skipped": [{"path": p, "reason": r} for p, r in bench.skipped],
+            "inputs": {s.id: {"degraded": str(s.degraded), "clean": s.clean and str(s.clean),
+                              "mask": s.mask and str(s.mask)} for s in bench.samples},
+            "reference": str(run.paired.root.resolve()) if run.paired is not None else None}
 
 
 def iter_run_lines(result: RunResult) -> Iterator[str]:

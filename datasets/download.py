@@ -114,18 +114,24 @@ def _merge(src: Path, dst: Path) -> None:
             _merge(child, dst / child.name)
 
 
+def _unpack(path: Path, folder: str) -> None:
+    """Unpack the tar or zip archive ``path`` into ``folder``; DownloadError for a zip member that
+    would land outside it (tar members are checked by tarfile's ``data`` filter)."""
+    if not zipfile.is_zipfile(path):
+        with tarfile.open(path) as tf:
+            tf.extractall(folder, filter="data")
+        return
+    with zipfile.ZipFile(path) as zf:
+        unsafe = [name for name in zf.namelist() if name.startswith("/") or ".." in Path(name).parts]
+        if unsafe:
+            raise DownloadError(f"{path}: unsafe member path {unsafe[0]!r}")
+        zf.extractall(folder)
+
+
 def extract(path: Path, root: Path) -> None:
     """Unpack a tar or zip archive into ``root`` (via a temp folder; no path escapes the root)."""
     with tempfile.TemporaryDirectory(dir=root, prefix=".extract-") as tmp:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                for name in zf.namelist():
-                    if name.startswith("/") or ".." in Path(name).parts:
-                        raise DownloadError(f"{path}: unsafe member path {name!r}")
-                zf.extractall(tmp)
-        else:
-            with tarfile.open(path) as tf:
-                tf.extractall(tmp, filter="data")
+        _unpack(path, tmp)
         for child in Path(tmp).iterdir():
             _merge(child, root / child.name)
 

@@ -4,21 +4,24 @@ A source is a sorted list of :class:`SourceItem` (a stable id and a file path). 
 across machines (a name or a root-relative path), so per-sample seeds derived from them are too.
 Sources only ever read their files.
 
-Kinds: ``builtin`` (photos shipped in the scikit-image / matplotlib wheels), ``folder``
-(recursive), ``voc`` (Pascal VOC 2012), ``div2k``, ``ffhq`` and ``real`` (unpaired real old
-photos: no clean target exists).
+Kinds (``SOURCES``, a :class:`~oldphoto.infra.registry.Registry` of builders ``(root, split) -> Source``):
+``builtin`` (photos shipped in the scikit-image / matplotlib wheels), ``folder`` (recursive), ``voc``
+(Pascal VOC 2012), ``div2k``, ``ffhq`` and ``real`` (unpaired real old photos: no clean target exists).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+
+from oldphoto.infra.registry import Registry, UnknownNameError
 
 from .builtin import builtin_paths, builtin_record, locate_builtin_record
 from .inputs import distinct_names, scan
 
-SOURCE_KINDS = ("builtin", "folder", "voc", "div2k", "ffhq", "real")
 VOC_SPLITS = ("train", "val", "trainval")
 DIV2K_FOLDERS = {"train": "DIV2K_train_HR", "val": "DIV2K_valid_HR"}
 FFHQ_TRAIN_COUNT = 60000  # FFHQ metadata: images 00000-59999 are 'training', 60000-69999 'validation'
@@ -26,6 +29,10 @@ FFHQ_TRAIN_COUNT = 60000  # FFHQ metadata: images 00000-59999 are 'training', 60
 
 class SourceError(ValueError):
     """A source's root, layout or split is wrong; the message says what was expected."""
+
+
+class UnknownSourceError(UnknownNameError, SourceError):
+    """A source kind that is not registered: an UnknownNameError and a SourceError."""
 
 
 @dataclass(frozen=True)
@@ -155,25 +162,55 @@ def _ffhq(root: Path, split: str | None) -> tuple[SourceItem, ...]:
     return tuple(sorted(items, key=lambda item: item.id))
 
 
+SOURCES: Registry[Callable[[str | Path | None, str | None], Source]] = Registry("source", error=UnknownSourceError)
+
+
 def make_source(kind: str, root: str | Path | None = None, split: str | None = None) -> Source:
-    """Build a source of ``kind`` (one of SOURCE_KINDS); ``root`` is required except for builtin.
+    """Build a source of ``kind`` (a name in ``SOURCES``); ``root`` is required except for builtin.
 
     ``split``: voc train/val/trainval (from ImageSets/Main), div2k and ffhq train/val; None = all.
     """
-    if kind not in SOURCE_KINDS:
-        raise SourceError(f"unknown source {kind!r}; choose one of {', '.join(SOURCE_KINDS)}")
-    if kind == "builtin":
-        if root is not None or split is not None:
-            raise SourceError("builtin: takes no --root and no --split")
-        items = tuple(SourceItem(name, path) for name, path in builtin_paths().items())
-        return Source(kind, None, None, items)
+    return SOURCES.create(kind, root, split)
+
+
+def root_folder(kind: str, root: str | Path | None) -> Path:
+    """The resolved ``--root`` folder of a ``kind`` source (a SourceError when missing or not a folder)."""
     if root is None:
         raise SourceError(f"{kind}: --root is required")
-    root_path = _need_dir(Path(root).expanduser().resolve(), f"{kind} root folder")
-    if kind in ("folder", "real"):
-        if split is not None:
-            raise SourceError(f"{kind}: takes no --split")
-        files, rejected = scan(root_path, hidden=False)
-        return Source(kind, root_path, split, _relative_items(root_path, files), kind != "real", tuple(rejected))
-    items = {"voc": _voc, "div2k": _div2k, "ffhq": _ffhq}[kind](root_path, split)
-    return Source(kind, root_path, split, items)
+    return _need_dir(Path(root).expanduser().resolve(), f"{kind} root folder")
+
+
+@SOURCES.register("builtin")
+def _builtin(root: str | Path | None, split: str | None) -> Source:
+    """Photos shipped in the scikit-image and matplotlib wheels (no --root, no --split)."""
+    if root is not None or split is not None:
+        raise SourceError("builtin: takes no --root and no --split")
+    items = tuple(SourceItem(name, path) for name, path in builtin_paths().items())
+    return Source("builtin", None, None, items)
+
+
+def _scanned(kind: str, root: str | Path | None, split: str | None) -> Source:
+    """Every image under ``root`` (recursive); ``real`` photos have no clean target."""
+    root_path = root_folder(kind, root)
+    if split is not None:
+        raise SourceError(f"{kind}: takes no --split")
+    files, rejected = scan(root_path, hidden=False)
+    return Source(kind, root_path, split, _relative_items(root_path, files), kind != "real", tuple(rejected))
+
+
+def _laid_out(kind: str, items: Callable[[Path, str | None], tuple[SourceItem, ...]], root: str | Path | None,
+              split: str | None) -> Source:
+    """A published dataset under ``root``, its ``items`` listed from its own layout and split."""
+    root_path = root_folder(kind, root)
+    return Source(kind, root_path, split, items(root_path, split))
+
+
+SOURCES.register("folder", partial(_scanned, "folder"), description="Every image under --root (recursive)")
+SOURCES.register("real", partial(_scanned, "real"),
+                 description="Real old photos under --root (recursive; unpaired: no clean target)")
+SOURCES.register("voc", partial(_laid_out, "voc", _voc),
+                 description="Pascal VOC 2012 JPEGImages; --split train, val or trainval")
+SOURCES.register("div2k", partial(_laid_out, "div2k", _div2k),
+                 description="DIV2K high-resolution photos; --split train or val")
+SOURCES.register("ffhq", partial(_laid_out, "ffhq", _ffhq),
+                 description="FFHQ 1024 px faces (images1024x1024); --split train or val")

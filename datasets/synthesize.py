@@ -339,22 +339,10 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     ``scheduler`` address, else a local one of ``workers`` one-thread workers; see docs/cluster.md).
     The output bytes depend on neither.
     """
-    if seed < 0 or crop < 0 or per_image < 1 or workers < 1 or (limit is not None and limit < 0):
-        raise ValueError("synthesize: seed and crop must be >= 0, per_image and workers >= 1, limit >= 0")
-    check_engine(engine, scheduler)
     min_side = crop if min_side is None else min_side
-    if min_side < crop:
-        raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): "
-                         "smaller photos cannot be cropped")
-    out = Path(out).expanduser().resolve()
-    if source.root is not None and out.is_relative_to(source.root):
-        raise SourceError(f"{out}: the output folder must not be inside the source root {source.root}")
-    if source.paired:
-        pipeline = pipeline if pipeline is not None else degrade.preset(preset)
-        preset = pipeline.name or preset
-        pipeline_dict = pipeline.to_dict()
-    else:
-        preset, pipeline_dict = "none", None
+    _check_arguments(seed, crop, per_image, workers, limit, min_side, engine, scheduler)
+    out = _output_folder(out, source)
+    preset, pipeline_dict = _run_pipeline(source, preset, pipeline)
     arguments = {"source": source.describe(), "preset": preset, "pipeline": pipeline_dict, "seed": seed,
                  "crop": crop, "per_image": per_image, "limit": limit, "min_side": min_side,
                  "max_pixels": max_pixels, "png_stored": png_stored}
@@ -367,36 +355,107 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
         write_bytes(out / "dataset.json", _json_bytes({**header, "status": "incomplete"}))
     tasks = plan(source, seed, crop, per_image, limit, min_side, max_pixels)
     done = {k: v for k, v in _journal_rows(out).items() if _files_present(out, k, source.paired)}
+    tally = RunTally(dict(done))
     pending = [t for t in tasks if t.id not in done]
+    runner = RunnerSettings(engine, workers, scheduler, progress)
+    startup_s = _make_samples(RunConfig(str(out), preset, pipeline_dict, png_stored), pending, len(tasks), runner,
+                              tally)
+    written = _write_results(out, header, source, tasks, tally)
+    return Summary(out, len(tasks), written, len(tasks) - written, tally.made, len(done),
+                   time.perf_counter() - started, startup_s, tally.seconds,
+                   [r for _, r in tally.reasons.values()] + [r for _, r in source.rejected])
+
+
+def _check_arguments(seed: int, crop: int, per_image: int, workers: int, limit: int | None, min_side: int,
+                     engine: str, scheduler: str | None) -> None:
+    """ValueError for the first of synthesize's arguments out of range (the engine checked by check_engine)."""
+    if seed < 0 or crop < 0 or per_image < 1 or workers < 1 or (limit is not None and limit < 0):
+        raise ValueError("synthesize: seed and crop must be >= 0, per_image and workers >= 1, limit >= 0")
+    check_engine(engine, scheduler)
+    if min_side < crop:
+        raise ValueError(f"synthesize: min_side ({min_side}) must be >= crop ({crop}): "
+                         "smaller photos cannot be cropped")
+
+
+def _output_folder(out: str | os.PathLike, source: Source) -> Path:
+    """``out`` as an absolute path (SourceError when it lies inside the source root)."""
+    out = Path(out).expanduser().resolve()
+    if source.root is not None and out.is_relative_to(source.root):
+        raise SourceError(f"{out}: the output folder must not be inside the source root {source.root}")
+    return out
+
+
+def _run_pipeline(source: Source, preset: str, pipeline: degrade.Pipeline | None) -> tuple[str, dict | None]:
+    """The run's preset name and pipeline dict: ``pipeline`` or the named preset; ("none", None) when unpaired."""
+    if not source.paired:
+        return "none", None
+    pipeline = pipeline if pipeline is not None else degrade.preset(preset)
+    return pipeline.name or preset, pipeline.to_dict()
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """How a run's samples are made: engine (``pool`` or ``dask``), workers, Dask scheduler, progress bar."""
+
+    engine: str
+    workers: int
+    scheduler: str | None
+    progress: bool
+
+
+@dataclass
+class RunTally:
+    """What a run has so far: manifest rows by sample id, (source path, skip reason) by source id,
+    worker seconds per phase and the number of samples made now."""
+
+    rows: dict[str, dict]
+    reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    made: int = 0
+
+    def add(self, group: GroupOutcome) -> str:
+        """Count in the outcomes of one photo; returns the journal lines of its written samples."""
+        for phase, s in group.seconds.items():
+            self.seconds[phase] += s
+        lines = []
+        for outcome in group.outcomes:
+            if outcome.row is None:
+                self.reasons[outcome.task.source_id] = (outcome.task.source_record, outcome.reason)
+                continue
+            self.rows[outcome.task.id] = {k: str(v) for k, v in outcome.row.items()}
+            self.made += 1
+            lines.append(json.dumps(outcome.row) + "\n")
+        return "".join(lines)
+
+
+def _make_samples(config: RunConfig, pending: list[SampleTask], total: int, runner: RunnerSettings,
+                  tally: RunTally) -> float:
+    """Make the ``pending`` samples of a ``total``-sample run, one engine item per source photo,
+    journalling each photo's rows as it finishes; returns the engine's start-up seconds."""
+    from tqdm import tqdm
+
     groups: dict[str, list[SampleTask]] = {}
     for task in pending:
         groups.setdefault(task.source_id, []).append(task)
-    config = RunConfig(str(out), preset, pipeline_dict, png_stored)
-    rows, reasons, seconds = dict(done), {}, dict.fromkeys(PHASES, 0.0)
-    made = 0
-    from tqdm import tqdm
-
+    out = Path(config.out)
     # unbuffered: a full disk fails the write that hit it, and a cut-short line is skipped on resume
-    with _open_journal(out / JOURNAL) as journal, tqdm(total=len(tasks), initial=len(tasks) - len(pending),
-                                                       unit="sample", disable=not progress, smoothing=0.05) as bar, \
-            open_engine(engine, workers, scheduler) as runner:
-        for group in runner.map(synthesis_job(config), list(groups.values())):
-            for phase, s in group.seconds.items():
-                seconds[phase] += s
-            lines = []
-            for outcome in group.outcomes:
-                if outcome.row is not None:
-                    rows[outcome.task.id] = {k: str(v) for k, v in outcome.row.items()}
-                    made += 1
-                    lines.append(json.dumps(outcome.row) + "\n")
-                else:
-                    reasons[outcome.task.source_id] = (outcome.task.source_record, outcome.reason)
-            _append(journal, "".join(lines))
+    with _open_journal(out / JOURNAL) as journal, tqdm(total=total, initial=total - len(pending), unit="sample",
+                                                       disable=not runner.progress, smoothing=0.05) as bar, \
+            open_engine(runner.engine, runner.workers, runner.scheduler) as engine:
+        for group in engine.map(synthesis_job(config), list(groups.values())):
+            _append(journal, tally.add(group))
             bar.update(len(group.outcomes))
+    return engine.startup_s
+
+
+def _write_results(out: Path, header: dict, source: Source, tasks: list[SampleTask], tally: RunTally) -> int:
+    """Write manifest.csv (plan order), skipped.csv and the complete dataset.json, drop the journal;
+    returns the number of samples in the manifest."""
     _remove_stale_temps(out)  # a worker killed mid-write (Dask reruns its task) leaves a temp file
+    rows = tally.rows
     ordered = [{**rows[t.id], "source_path": t.source_record} for t in tasks if t.id in rows]  # v1 rows: absolute
     skipped = [{"source_id": sid, "source_path": p, "reason": r}
-               for sid, (p, r) in sorted(reasons.items(), key=lambda kv: kv[0])]
+               for sid, (p, r) in sorted(tally.reasons.items(), key=lambda kv: kv[0])]
     skipped += [{"source_id": "", "source_path": source.record(p), "reason": r} for p, r in source.rejected]
     write_bytes(out / "manifest.csv", _csv_bytes(MANIFEST_COLUMNS, ordered))
     write_bytes(out / "skipped.csv", _csv_bytes(SKIPPED_COLUMNS, skipped))
@@ -404,9 +463,7 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
               "skipped_samples": len(tasks) - len(ordered)}
     write_bytes(out / "dataset.json", _json_bytes({**header, "status": "complete", "counts": counts}))
     (out / JOURNAL).unlink()
-    return Summary(out, len(tasks), len(ordered), len(tasks) - len(ordered), made, len(done),
-                   time.perf_counter() - started, runner.startup_s, seconds,
-                   [r for _, r in reasons.values()] + [r for _, r in source.rejected])
+    return len(ordered)
 
 
 def _open_journal(path: Path):

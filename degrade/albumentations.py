@@ -15,6 +15,7 @@ import albumentations as A
 import numpy as np
 
 from .compose import Pipeline, Result
+from .seeding import SEED_MAX
 from .serialize import from_dict
 
 
@@ -26,7 +27,7 @@ class DegradeTransform(A.DualTransform):
         self.pipeline = pipeline
 
     def get_params_dependent_on_data(self, params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        seed = int(self.random_generator.integers(2**63))
+        seed = int(self.random_generator.integers(SEED_MAX))
         return {"degrade_result": self.pipeline(data["image"], seed=seed)}
 
     def apply(self, img: np.ndarray, degrade_result: Result, **params: Any) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import serialize
 from .functional._util import warm_allocator
-from .seeding import node_generator
+from .seeding import SEED_MAX, node_generator
 from .serialize import jsonable, register
 from .validate import DegradeError, check_image, check_probability, check_range
 
@@ -301,7 +301,7 @@ class Pipeline(Compose):
         ``masks`` (optional bool HxW arrays) are carried through spatial ops into ``Result.masks``.
         """
         if seed is None:
-            seed = int(self._rng.integers(2**63))
+            seed = int(self._rng.integers(SEED_MAX))
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise DegradeError(f"Pipeline: 'seed' must be an integer >= 0, got {seed!r}")
         seed = int(seed)

@@ -18,6 +18,7 @@ import functools
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
+SEED_MAX = 2**63  # seeds drawn for kernels and pipeline calls lie in [0, SEED_MAX)
 MASK32 = 0xFFFFFFFF
 POOL_SIZE = 4
 INIT_A, MULT_A = 0x43B0D7E5, 0x931E8875

@@ -1,4 +1,5 @@
-"""Registry of transform names and conversion of pipelines to/from dict, JSON and YAML.
+"""Registry of transform names (``REGISTRY``, a :class:`~oldphoto.infra.registry.Registry` of op and
+composition classes) and conversion of pipelines to/from dict, JSON and YAML.
 
 Pipeline files are untrusted input: YAML is read with ``safe_load`` (no code runs), and a file
 over ``MAX_FILE_BYTES``, nested deeper than ``MAX_DEPTH`` or holding more than ``MAX_VALUES``
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from .validate import DegradeError, shown
+from oldphoto.infra.registry import Registry
 
-REGISTRY: dict[str, type] = {}
+from .validate import DegradeError, UnknownDegradeNameError, shown
+
+REGISTRY: Registry[type] = Registry("transform type", error=UnknownDegradeNameError)
 PLAIN = frozenset({int, float, str, bool, type(None)})  # returned by jsonable as they are
 MAX_FILE_BYTES = 1 << 20  # the shipped presets are 1-4 KB
 MAX_DEPTH = 32  # levels of nested lists and dicts (the shipped presets: 4-8)
@@ -27,10 +30,7 @@ MAX_OPS = 100  # ops in one pipeline, all nesting levels (the shipped presets: 7
 
 def register(cls: type) -> type:
     """Class decorator: make ``cls`` constructible from ``{"type": cls.__name__, ...}``."""
-    if cls.__name__ in REGISTRY and REGISTRY[cls.__name__] is not cls:
-        raise DegradeError(f"transform name {cls.__name__!r} is registered twice")
-    REGISTRY[cls.__name__] = cls
-    return cls
+    return REGISTRY.register(cls.__name__, cls)
 
 
 def jsonable(value):
@@ -51,9 +51,7 @@ def from_dict(data: dict):
     if not isinstance(data, dict) or "type" not in data:
         raise DegradeError(f"a transform description must be a dict with a 'type' key, got {shown(data)}")
     name = data["type"]
-    cls = REGISTRY.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise DegradeError(f"unknown transform type {shown(name)}; known: {sorted(REGISTRY)}")
+    cls = REGISTRY[name]
     kwargs = {k: v for k, v in data.items() if k != "type"}
     if "transforms" in kwargs:
         if not isinstance(kwargs["transforms"], list):

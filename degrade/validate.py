@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from oldphoto.infra.registry import UnknownNameError
+
 MIN_SIDE = 8
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 8, 8, 8
@@ -18,6 +20,10 @@ _SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
 
 class DegradeError(ValueError):
     """Invalid argument or input for a degradation; the message names the op and the argument."""
+
+
+class UnknownDegradeNameError(UnknownNameError, DegradeError):
+    """An op (transform type) or preset name that is not registered: an UnknownNameError and a DegradeError."""
 
 
 def shown(value) -> str:

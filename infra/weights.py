@@ -343,27 +343,35 @@ def fetch(names: list[str] | None = None, fid_weights: str | os.PathLike | None 
     unknown = [n for n in names if n not in SPECS]
     if unknown:
         raise WeightsError(f"unknown weights {', '.join(unknown)}; known: {', '.join(SPECS)}")
-    results = []
     status = _read_json(weights_dir() / "status.json")
+    fid_file = Path(fid_weights) if fid_weights else None
     with tempfile.TemporaryDirectory(prefix="oldphoto-fetch-") as tmp_name:
-        tmp = Path(tmp_name)
-        for name in names:
-            spec = SPECS[name]
-            try:
-                if not force and not (name == "fid-inception" and fid_weights):
-                    try:
-                        results.append(FetchResult(name, True, f"cached {verify(name)}"))
-                        continue
-                    except WeightsError:
-                        pass
-                path = _fetch_one(spec, tmp, Path(fid_weights) if fid_weights else None)
-                status.pop(name, None)
-                results.append(FetchResult(name, True, f"fetched {path}"))
-            except WeightsError as exc:
-                status[name] = str(exc)
-                results.append(FetchResult(name, False, str(exc)))
+        results = [_fetch_or_keep(name, Path(tmp_name), fid_file, force, status) for name in names]
     _write_json(weights_dir() / "status.json", status)
     return results
+
+
+def _verified(name: str) -> Path | None:
+    """The verified path of weights ``name``, or None when it is missing or fails its check."""
+    try:
+        return verify(name)
+    except WeightsError:
+        return None
+
+
+def _fetch_or_keep(name: str, tmp: Path, fid_file: Path | None, force: bool, status: dict) -> FetchResult:
+    """Keep the verified file of weights ``name`` (unless ``force`` or a new ``fid_file`` for FID), else fetch
+    it into the cache; ``status`` (name -> reason) records a failure and forgets it after a success."""
+    kept = None if force or (name == "fid-inception" and fid_file) else _verified(name)
+    if kept is not None:
+        return FetchResult(name, True, f"cached {kept}")
+    try:
+        path = _fetch_one(SPECS[name], tmp, fid_file)
+    except WeightsError as exc:
+        status[name] = str(exc)
+        return FetchResult(name, False, str(exc))
+    status.pop(name, None)
+    return FetchResult(name, True, f"fetched {path}")
 
 
 def _fetch_one(spec: WeightsSpec, tmp: Path, fid_file: Path | None) -> Path:

@@ -8,6 +8,7 @@
 
 from .base import Restorer
 from .checkpoint import CheckpointError
-from .registry import create, describe, list_models, model_info, register_model
+from .registry import create, describe, list_models, missing_weights, model_info, register_model
 
-__all__ = ["CheckpointError", "Restorer", "create", "describe", "list_models", "model_info", "register_model"]
+__all__ = ["CheckpointError", "Restorer", "create", "describe", "list_models", "missing_weights", "model_info",
+           "register_model"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -52,12 +53,17 @@ class TorchRestorer(Restorer):
     def fingerprint(self) -> str:
         return module_digest(self.network)
 
-    def load(self, weights: str | os.PathLike | None, variant: str = "small") -> None:
-        """Load ``weights`` (a path), or the shipped ``models/checkpoints/NAME-VARIANT.pt`` when None.
+    @classmethod
+    def shipped_files(cls) -> list[Path]:
+        """The shipped weight file ``load(None)`` reads: ``models/checkpoints/NAME-small.pt``."""
+        return [shipped_weights(f"{cls.name}-small")]
+
+    def load(self, weights: str | os.PathLike | None) -> None:
+        """Load ``weights`` (a path), or the shipped file (:meth:`shipped_files`) when None.
 
         A missing or corrupt file is a :class:`~oldphoto.models.training.CheckpointError` naming it.
         """
-        path = weights if weights is not None else shipped_weights(f"{self.name}-{variant}")
+        path = weights if weights is not None else self.shipped_files()[0]
         self.weights_meta = load_weights(self.network, self.name, path)
 
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Model registry: ``register_model(name)``, ``create(name, ...)``, ``list_models()``.
+"""Model registry: ``register_model(name)``, ``create(name, ...)``, ``list_models()`` over
+:class:`~oldphoto.infra.registry.Registry` (``MODELS``).
 
 A factory has the signature ``factory(config=None, pretrained=True, device="auto") -> Restorer``.
 """
@@ -7,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 
-_FACTORIES: dict[str, Callable] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+from oldphoto.infra.registry import Registry
+
 # Modules that register models when imported (one file or package per model family).
 FAMILY_MODULES: list[str] = [
     "oldphoto.models.baselines.input",
@@ -22,47 +24,48 @@ FAMILY_MODULES: list[str] = [
 ]
 
 
-def register_model(name: str, description: str = "") -> Callable:
-    """Decorator registering a factory under ``name``."""
-
-    def wrap(factory: Callable) -> Callable:
-        if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"model {name!r} is registered twice")
-        _FACTORIES[name] = factory
-        doc_lines = (factory.__doc__ or "").strip().splitlines()
-        _DESCRIPTIONS[name] = description or (doc_lines[0] if doc_lines else "")
-        return factory
-
-    return wrap
-
-
 def load_families() -> None:
     """Import every module in FAMILY_MODULES (each registers its models)."""
     for module in FAMILY_MODULES:
         importlib.import_module(module)
 
 
-def list_models() -> list[str]:
-    """Names of every registered model, sorted."""
-    load_families()
-    return sorted(_FACTORIES)
+MODELS: Registry[Callable] = Registry("model", load=load_families)
+
+
+def register_model(name: str, description: str = "",
+                   weights: Callable[[], list[Path]] | None = None) -> Callable[[Callable], Callable]:
+    """Decorator registering a factory under ``name``. ``weights``: the files ``create(name)`` reads
+    with ``pretrained=True`` and the default config (None: the model has no learned weights)."""
+    info = {"weights": weights} if weights is not None else {}
+    return MODELS.register(name, description=description, **info)
+
+
+def missing_weights(name: str) -> list[Path]:
+    """The weight files ``create(name)`` (pretrained, default config) needs and cannot find; [] when
+    it needs none or has them all."""
+    files = MODELS.describe(name).get("weights")
+    return [path for path in files() if not path.is_file()] if files is not None else []
+
+
+def list_models(pretrained: bool = False) -> list[str]:
+    """Names of every registered model, sorted; ``pretrained``: only those ``create(name)`` can build
+    with their weights (the shipped files are there, or the model has no learned weights)."""
+    return [name for name in MODELS.list() if not (pretrained and missing_weights(name))]
 
 
 def describe(name: str) -> str:
     """One-line description of model ``name``."""
-    load_families()
-    return _DESCRIPTIONS.get(name, "")
+    return MODELS.describe(name)["description"]
 
 
 def create(name: str, config=None, pretrained: bool = True, device: str = "auto"):
-    """Build model ``name`` (a :class:`~oldphoto.models.base.Restorer`).
+    """Build model ``name`` (a :class:`~oldphoto.models.base.Restorer`); an unknown name is an
+    UnknownNameError listing the registered ones.
 
     A missing checkpoint with ``pretrained=True`` is an error, never silently random weights.
     """
-    load_families()
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown model {name!r}; registered: {sorted(_FACTORIES)}")
-    return _FACTORIES[name](config=config, pretrained=pretrained, device=device)
+    return MODELS.create(name, config=config, pretrained=pretrained, device=device)
 
 
 def model_info(name: str) -> dict:

@@ -1,4 +1,5 @@
-"""Image-quality metrics with stated conventions: ``create(name, **options)`` and ``list_metrics()``.
+"""Image-quality metrics with stated conventions: ``create(name, **options)`` and ``list_metrics()`` over
+``METRICS`` (a :class:`~oldphoto.infra.registry.Registry` of factories; ``METRICS.describe(name)``).
 
 Every metric has ``update(pred, target=None)``, ``compute()``, ``per_image``, ``reset()``,
 ``higher_is_better``, ``needs_reference``, ``set_level`` and a ``convention`` string. The masked
@@ -10,64 +11,88 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import Metric, MetricError
+from oldphoto.infra.registry import Registry
+
+from .base import Metric, MetricError, UnknownMetricError
+
+METRICS: Registry[Callable[..., Metric]] = Registry("metric", error=UnknownMetricError)
 
 
+@METRICS.register("psnr")
 def _psnr(**options) -> Metric:
+    """PSNR in dB on RGB (skimage convention), higher is better."""
     from .psnr import PSNR
 
     return PSNR(**options)
 
 
+@METRICS.register("psnr-y")
 def _psnr_y(**options) -> Metric:
+    """PSNR in dB on BT.601 YCbCr luma (Y in 16..235), higher is better."""
     from .psnr import PSNR
 
     return PSNR(channel="y", **options)
 
 
+@METRICS.register("ssim")
 def _ssim(**options) -> Metric:
+    """SSIM in [-1, 1] (MATLAB conventions, grey by default), higher is better."""
     from .ssim import SSIM
 
     return SSIM(**options)
 
 
+@METRICS.register("lpips")
 def _lpips(**options) -> Metric:
+    """LPIPS distance (AlexNet by default), lower is better."""
     from .lpips import LPIPS
 
     return LPIPS(**options)
 
 
+@METRICS.register("fid")
 def _fid(**options) -> Metric:
+    """Frechet Inception distance between two image sets, lower is better."""
     from .fid import FID
 
     return FID(**options)
 
 
+@METRICS.register("fd-vgg16")
 def _fd_vgg16(**options) -> Metric:
+    """Frechet distance of VGG16 features between two image sets, lower is better."""
     from .fid import FDVGG16
 
     return FDVGG16(**options)
 
 
+@METRICS.register("kid")
 def _kid(**options) -> Metric:
+    """Kernel Inception distance between two image sets, lower is better."""
     from .kid import KID
 
     return KID(**options)
 
 
+@METRICS.register("brisque")
 def _brisque(**options) -> Metric:
+    """BRISQUE no-reference quality score, lower is better."""
     from .brisque import BRISQUE
 
     return BRISQUE(**options)
 
 
+@METRICS.register("niqe")
 def _niqe(**options) -> Metric:
+    """NIQE no-reference quality score, lower is better."""
     from .niqe import NIQE
 
     return NIQE(**options)
 
 
+@METRICS.register("wasserstein")
 def _wasserstein(**options) -> Metric:
+    """Sliced Wasserstein distance of VGG16 features between two image sets, lower is better."""
     from .wasserstein import SlicedWasserstein
 
     return SlicedWasserstein(**options)
@@ -83,35 +108,29 @@ def _masked(kind: str, region: str) -> Callable[..., Metric]:
     return factory
 
 
-_FACTORIES: dict[str, Callable[..., Metric]] = {
-    "psnr": _psnr,
-    "psnr-y": _psnr_y,
-    "ssim": _ssim,
-    "lpips": _lpips,
-    "fid": _fid,
-    "kid": _kid,
-    "fd-vgg16": _fd_vgg16,
-    "brisque": _brisque,
-    "niqe": _niqe,
-    "wasserstein": _wasserstein,
-    **{f"{kind}-{region}": _masked(kind, region)
-       for kind in ("psnr", "ssim", "lpips") for region in ("defects", "outside")},
-}
+def _register_masked() -> None:
+    """``psnr``, ``ssim`` and ``lpips`` inside (``-defects``) and outside (``-outside``) the defect mask."""
+    for kind in ("psnr", "ssim", "lpips"):
+        for region, where in (("defects", "inside"), ("outside", "outside")):
+            METRICS.register(f"{kind}-{region}", _masked(kind, region),
+                             description=f"{kind.upper()} on the pixels {where} the ground-truth defect mask")
+
+
+_register_masked()
 
 
 def list_metrics() -> list[str]:
-    """Names accepted by ``create``."""
-    return list(_FACTORIES)
+    """Names accepted by ``create``, sorted."""
+    return METRICS.list()
 
 
 def create(name: str, **options) -> Metric:
-    """A fresh metric ``name`` configured by ``options`` (e.g. ``device="cuda"``, ``channel="rgb"``)."""
-    if name not in _FACTORIES:
-        raise MetricError(f"unknown metric {name!r}; known: {', '.join(_FACTORIES)}")
+    """A fresh metric ``name`` configured by ``options`` (e.g. ``device="cuda"``, ``channel="rgb"``);
+    an unknown name is an UnknownMetricError (a MetricError) listing the metrics."""
     try:
-        return _FACTORIES[name](**options)
+        return METRICS.create(name, **options)
     except TypeError as exc:
         raise MetricError(f"{name}: bad options {sorted(options)} ({exc})") from None
 
 
-__all__ = ["Metric", "MetricError", "create", "list_metrics"]
+__all__ = ["METRICS", "Metric", "MetricError", "UnknownMetricError", "create", "list_metrics"]

@@ -14,10 +14,15 @@ import numpy as np
 
 from oldphoto.infra.colour import BT601_LUMA
 from oldphoto.infra.device import resolve_device
+from oldphoto.infra.registry import UnknownNameError
 
 
 class MetricError(ValueError):
     """Bad input for a metric; the message names the metric and the problem."""
+
+
+class UnknownMetricError(UnknownNameError, MetricError):
+    """A metric name that is not registered: an UnknownNameError and a MetricError."""
 
 
 # BT.601 luma as used by MATLAB rgb2gray (and pyiqa's YIQ "Y"): weights on R, G, B.

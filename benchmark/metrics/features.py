@@ -13,7 +13,6 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 
@@ -54,23 +53,12 @@ class FeatureExtractor:
 
 
 def _inception():
-    """pytorch-fid's InceptionV3 (pool3 block) with the cached, sha256-verified FID weights."""
+    """pytorch-fid's Inception v3 pool3 network with the cached, sha256-verified FID weights."""
     import torch
-    from pytorch_fid import inception
 
-    state = torch.load(weights.verify("fid-inception"), map_location="cpu", weights_only=True)
-    with mock.patch.object(inception, "load_state_dict_from_url", lambda *a, **k: state):
-        net = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
+    from .inception import inception_pool3
 
-    class Pool3(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, x):
-            return self.net(x)[0].flatten(1)
-
-    return Pool3()
+    return inception_pool3(torch.load(weights.verify("fid-inception"), map_location="cpu", weights_only=True))
 
 
 def _vgg16():

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from oldphoto.infra.colour import BT601_LUMA
+
 MASK_THRESHOLD = 3
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+LUMA = np.array(BT601_LUMA, np.float32)
 
 
 def addition(base: np.ndarray, layer: np.ndarray) -> np.ndarray:

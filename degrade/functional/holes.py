@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..seeding import SEED_MAX
 from .blend import blend_where, channels, settle
 from .paper import paper_layer
 from .shapes import blob, fill, jagged
@@ -47,7 +48,7 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
     sharp = alpha[box]
     a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
     shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
-    paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(2**63)), directory, texture,
+    paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
                         grey=channels(image) == 1)
     sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
     sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)

@@ -82,6 +82,15 @@ def uneven_exposure(image: np.ndarray, vignette: float, center: tuple[float, flo
     return cv2.multiply(image, gain, dtype=cv2.CV_8U)
 
 
+def photo_tone(image: np.ndarray, brightness: float, contrast: float, gamma: float) -> np.ndarray:
+    """A differently exposed and printed photo: gamma ``gamma`` (> 0; above 1 darkens the mid-tones),
+    then contrast scaled by ``1 + contrast`` about mid-grey, then ``255 * brightness`` added; one
+    256-level lookup table, so colours keep their hue."""
+    levels = 255.0 * (np.arange(256, dtype=np.float64) / 255.0) ** gamma
+    lut = (levels - 127.5) * (1.0 + contrast) + 127.5 + 255.0 * brightness
+    return cv2.LUT(image, np.clip(np.rint(lut), 0, 255).astype(np.uint8))
+
+
 def brightness_contrast(image: np.ndarray, brightness: float, contrast: float) -> np.ndarray:
     """``(x - 127.5) * (1 + contrast) + 127.5 + 255 * brightness``; both in -1..1."""
     levels = np.arange(256, dtype=np.float32)

@@ -6,11 +6,11 @@ from .geometry import HorizontalFlip
 from .grain import FilmGrain
 from .noise import GaussianNoise, PoissonNoise, SaltPepperNoise, SpeckleNoise
 from .structured import Dust, Fold, Foxing, Holes, PaperTexture, Scratches, Stains, Tears
-from .tone import BrightnessContrast, Fade, Grayscale, Sepia, UnevenExposure, Yellowing
+from .tone import BrightnessContrast, Fade, Grayscale, PhotoTone, Sepia, UnevenExposure, Yellowing
 
 __all__ = [
     "BrightnessContrast", "DefocusBlur", "Fade", "FilmGrain", "GaussianBlur", "GaussianNoise",
-    "Grayscale", "HorizontalFlip", "JpegCompression", "MotionBlur", "PoissonNoise", "Resample",
+    "Grayscale", "HorizontalFlip", "JpegCompression", "MotionBlur", "PhotoTone", "PoissonNoise", "Resample",
     "SaltPepperNoise", "Sepia", "SpeckleNoise", "UnevenExposure", "Yellowing",
     "Dust", "Fold", "Foxing", "Holes", "PaperTexture", "Scratches", "Stains", "Tears",
 ]

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from ..compose import Op
 from ..functional.grain import film_grain
+from ..seeding import SEED_MAX
 from ..serialize import register
-
-SEED_MAX = 2**63
 
 
 @register

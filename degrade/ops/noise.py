@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from ..compose import Op
 from ..functional import noise as F
+from ..seeding import SEED_MAX
 from ..serialize import register
 from ..validate import DegradeError
-
-SEED_MAX = 2**63
 
 
 @register

@@ -1,4 +1,5 @@
-"""Photographic ageing ops: fading, sepia, yellowing, uneven exposure, brightness/contrast, greyscale."""
+"""Photographic ageing ops: fading, sepia, yellowing, uneven exposure, brightness/contrast, greyscale;
+and the clean photo's own tone (``PhotoTone``, applied to the target too)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,36 @@ class BrightnessContrast(Op):
 
     def apply(self, image, params):
         return F.brightness_contrast(image, params["brightness"], params["contrast"])
+
+
+@register
+@dataclass
+class PhotoTone(Op):
+    """A different clean photo: gamma, contrast and brightness applied to the image *and* its clean
+    target, so a training set spans dim, bright and flat photos and not only well-exposed ones (a
+    restorer then cannot take every flat or bright photo for a faded one). ``brightness``: range of
+    the shift as a fraction of 255 (-1..1); ``contrast``: range of the relative change (-1..1);
+    ``gamma``: range of the exponent (> 0)."""
+
+    brightness: tuple = (-0.15, 0.15)
+    contrast: tuple = (-0.6, 0.1)
+    gamma: tuple = (0.7, 1.4)
+    p: float = 1.0
+
+    def validate(self):
+        self.range("brightness", -1.0, 1.0)
+        self.range("contrast", -1.0, 1.0)
+        self.range("gamma", 0.1, 10.0)
+
+    def affects_target(self) -> bool:
+        return True
+
+    def sample(self, rng, shape):
+        return {"brightness": rng.uniform(*self.brightness), "contrast": rng.uniform(*self.contrast),
+                "gamma": rng.uniform(*self.gamma)}
+
+    def apply(self, image, params):
+        return F.photo_tone(image, params["brightness"], params["contrast"], params["gamma"])
 
 
 @register

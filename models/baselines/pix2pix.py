@@ -90,7 +90,7 @@ class Pix2PixRestorer(TorchRestorer):
         self.multiple = 2 ** config.levels
 
 
-@register_model("pix2pix")
+@register_model("pix2pix", weights=Pix2PixRestorer.shipped_files)
 def create_pix2pix(config=None, pretrained: bool = True, device: str = "auto") -> Pix2PixRestorer:
     """U-Net generator + PatchGAN discriminator trained on synthesized pairs (mask not used)."""
     return Pix2PixRestorer.build(Pix2PixConfig, config, pretrained, device)

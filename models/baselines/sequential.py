@@ -62,7 +62,7 @@ class SequentialRestorer(TorchRestorer):
         return inpaint_telea(restored, mask, self.config.inpaint_radius)
 
 
-@register_model("sequential")
+@register_model("sequential", weights=SequentialRestorer.shipped_files)
 def create_sequential(config=None, pretrained: bool = True, device: str = "auto") -> SequentialRestorer:
     """Learned DnCNN-style denoiser, then OpenCV Telea inpainting of the defect mask."""
     return SequentialRestorer.build(SequentialConfig, config, pretrained, device)

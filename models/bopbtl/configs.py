@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..configs import DiscriminatorConfig
+from ..configs import DiscriminatorConfig, make_config
 
 GLOBAL_BRANCHES = ("local", "nonlocal", "partial-nonlocal", "patch-attention")
 NORMS = ("instance", "none")
@@ -86,7 +86,11 @@ class DetectorConfig:
 
 @dataclass(frozen=True)
 class BopbtlConfig:
-    """Every size of one bopbtl network; ``name`` selects the checkpoint file."""
+    """Every size of one bopbtl network; ``name`` selects the checkpoint file.
+
+    ``monochrome``: the chroma variation (:func:`~.fusion.chroma_variation`, [0, 1] units) below which
+    an input counts as a black-and-white print and is restored as one (the output's BT.601 luma on
+    every channel; 0 = never). It holds no weights, so it is not part of any stage's export check."""
 
     name: str = "full"
     vae: VAEConfig = field(default_factory=VAEConfig)
@@ -94,6 +98,7 @@ class BopbtlConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    monochrome: float = 0.0
 
     def __post_init__(self) -> None:
         if self.mapping.global_branch not in GLOBAL_BRANCHES:
@@ -109,6 +114,8 @@ class BopbtlConfig:
             raise ValueError(f"fusion needs width >= 1 and depth >= 2, got {self.fusion.width}, {self.fusion.depth}")
         if self.fusion.tone < 0:
             raise ValueError(f"fusion tone width {self.fusion.tone}: expected 0 (none) or more")
+        if not 0.0 <= self.monochrome <= 1.0:
+            raise ValueError(f"monochrome threshold {self.monochrome}: expected a value in [0, 1]")
         if not 0.0 <= self.mapping.patch_max_masked <= 1.0:
             raise ValueError(f"patch_max_masked {self.mapping.patch_max_masked}: expected a fraction in [0, 1]")
 
@@ -137,6 +144,7 @@ class BopbtlConfig:
                 detector=DetectorConfig(**data["detector"]),
                 discriminator=DiscriminatorConfig(**data["discriminator"]),
                 fusion=FusionConfig(**data.get("fusion", {"mode": "none"})),
+                monochrome=data.get("monochrome", 0.0),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a bopbtl config: {exc}") from None
@@ -151,16 +159,26 @@ SMALL = BopbtlConfig(
     detector=DetectorConfig(base_channels=12, depth=4),
     discriminator=DiscriminatorConfig(channels=32, layers=3, scales=2),
     fusion=FusionConfig(tone=64),
+    # 1% of the colour training crops (256 px, bopbtl-paper) fall below it, 87% of the grey ones.
+    monochrome=0.02,
 )
 CONFIGS = {"full": FULL, "small": SMALL}
 
 
-def get_config(config: str | BopbtlConfig | None = None) -> BopbtlConfig:
-    """A config by name (``"full"``, ``"small"``; None -> ``"small"``) or the given instance."""
+def get_config(config: str | dict | BopbtlConfig | None = None) -> BopbtlConfig:
+    """A config by name (``"full"``, ``"small"``; None -> ``"small"``), the given instance, or a dict
+    of overrides of a named one, as every model family takes (:func:`~oldphoto.models.configs.make_config`):
+    ``{"name": "full", "mapping": {"res_blocks": 4}}`` or ``{"mapping.res_blocks": 4}`` (``name``
+    picks the base, default ``"small"``). A config other than a shipped one has no shipped weights."""
+    if isinstance(config, dict):
+        overrides = dict(config)
+        base = get_config(overrides.pop("name", SMALL.name))
+        return make_config(BopbtlConfig, overrides, "bopbtl config", base)
     if config is None:
         return SMALL
     if isinstance(config, BopbtlConfig):
         return config
     if isinstance(config, str) and config in CONFIGS:
         return CONFIGS[config]
-    raise ValueError(f"bopbtl config {config!r}: expected one of {sorted(CONFIGS)} or a BopbtlConfig")
+    raise ValueError(f"bopbtl config {config!r}: expected one of {sorted(CONFIGS)}, a dict of overrides "
+                     "or a BopbtlConfig")

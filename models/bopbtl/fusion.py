@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from oldphoto.infra.colour import BT601_LUMA
+
 from .configs import FusionConfig
 
 IMAGE_CHANNELS = 3
@@ -50,6 +52,33 @@ def channel_statistics(image: torch.Tensor, chunk: int = 1 << 20) -> torch.Tenso
         levels = torch.tensor(TONE_QUANTILES, dtype=cdf.dtype, device=image.device).expand(*cdf.shape[:2], -1)
         quantiles = torch.searchsorted(cdf, levels.contiguous()).clamp_max(TONE_BINS - 1) / (TONE_BINS - 1)
         return torch.cat([mean[..., None], std[..., None], quantiles], dim=2).to(image.dtype)
+
+
+MONOCHROME_BLOCK = 8  # px: block means average out pixel noise before chroma is measured
+
+
+def chroma_variation(image: torch.Tensor) -> torch.Tensor:
+    """How much the colour of B x 3 x H x W ``image`` (in [0, 1]) varies across it: the root of the
+    summed spatial variances of the opponent channels R - G and B - (R + G) / 2 over
+    ``MONOCHROME_BLOCK``-pixel block means (B values, [0, 1] units). A uniform tint or per-pixel
+    noise on a grey print scores near 0; the colours of a colour photo score well above."""
+    blocks = nn.functional.avg_pool2d(image.float(), MONOCHROME_BLOCK, ceil_mode=True).flatten(2)
+    red_green = blocks[:, 0] - blocks[:, 1]
+    blue_yellow = blocks[:, 2] - (blocks[:, 0] + blocks[:, 1]) / 2
+    return (red_green.var(1, correction=0) + blue_yellow.var(1, correction=0)).sqrt()
+
+
+def keep_monochrome(image: torch.Tensor, restored: torch.Tensor, threshold: float) -> torch.Tensor:
+    """``restored`` with its BT.601 luma on every channel for the images of the batch whose input
+    ``image`` has a :func:`chroma_variation` below ``threshold`` (0: ``restored`` unchanged)."""
+    if threshold <= 0:
+        return restored
+    grey = (chroma_variation(image) < threshold)[:, None, None, None]
+    if not grey.any():
+        return restored
+    weights = torch.tensor(BT601_LUMA, dtype=restored.dtype, device=restored.device)[None, :, None, None]
+    luma = (restored * weights).sum(1, keepdim=True).expand_as(restored)
+    return torch.where(grey.to(restored.device), luma, restored)
 
 
 class GlobalTone(nn.Module):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +19,9 @@ from ..tensors import count_parameters, crop_to, image_to_tensor
 from .blocks import pad_to_fit
 from .configs import VARIANTS, BopbtlConfig, get_config
 from .detector import ScratchDetector, rgb_to_grey
-from .fusion import FusionHead
+from .fusion import FusionHead, keep_monochrome
 from .mapping import Mapping
-from .shipped import load_shipped
+from .shipped import load_shipped, shipped_files
 from .vae import DOWNSAMPLING, VAE
 
 # Smallest padded side: the 7x7 stem reflects 3 pixels and latent convs reflect 1.
@@ -67,9 +70,11 @@ class BopbtlNet(nn.Module):
         return self.vae_clean.decode(mapped)
 
     def restore(self, image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """:meth:`translate`, then the fusion head with the input and the mask (when configured)."""
+        """:meth:`translate`, then the fusion head with the input and the mask (when configured),
+        kept monochrome where the input is a black-and-white print (``config.monochrome``)."""
         translated = self.translate(image, mask)
-        return translated if self.fusion is None else self.fusion(image, translated, mask)
+        restored = translated if self.fusion is None else self.fusion(image, translated, mask)
+        return keep_monochrome(image, restored, self.config.monochrome)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Restore RGB in [0, 1] of any size (padded to a multiple of 4, at least 8, cropped back)."""
@@ -118,6 +123,12 @@ class BopbtlRestorer(TorchRestorer):
                 rows.append(torch.cat([cells.mean(1), cells.std(1, correction=0)]).double().cpu().numpy())
         return np.stack(rows)
 
+    @property
+    def fingerprint(self) -> str:
+        """Digest of the weights and of the network config (``monochrome`` holds no weights)."""
+        config = json.dumps(self.net.config.to_dict(), sort_keys=True)
+        return hashlib.sha256(f"{super().fingerprint}:{config}".encode()).hexdigest()
+
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if mask is None and self.scratches and self.net.uses_mask:
             mask = (self.net.detect(x) > self.net.config.detector.threshold).float()
@@ -145,7 +156,7 @@ def _register(name: str, description: str) -> None:
     def factory(config=None, pretrained=True, device="auto"):
         return build(name, config, pretrained, device)
 
-    register_model(name, description)(factory)
+    register_model(name, description, weights=partial(shipped_files, name))(factory)
 
 
 _register("bopbtl", "Latent translation with VAEs and multi-scale patch attention (TPAMI)")

@@ -25,7 +25,10 @@ class BopbtlStageConfig:
     """``size``: ``"small"`` or ``"full"``; ``model``: the registered variant (global branch and
     VAE/plain AE); ``real_folder``: real old photos for ``bopbtl-vae-old`` (None: the stand-in);
     ``vae_old_weights``/``vae_clean_weights``: exported VAE files, needed by ``bopbtl-mapping`` and
-    ``bopbtl-fusion``; ``mapping_weights``: the exported mapping, needed by ``bopbtl-fusion``."""
+    ``bopbtl-fusion``; ``mapping_weights``: the exported mapping, needed by ``bopbtl-fusion``;
+    ``fusion_weights``: a ``bopbtl-fusion`` export that a fusion run starts from instead of the
+    zero-started head (a second training phase on other data or losses; resuming still continues
+    from the run's own checkpoint)."""
 
     size: str = "small"
     model: str = "bopbtl"
@@ -33,6 +36,7 @@ class BopbtlStageConfig:
     vae_old_weights: str | None = None
     vae_clean_weights: str | None = None
     mapping_weights: str | None = None
+    fusion_weights: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in VARIANTS:

@@ -27,6 +27,7 @@ from ..tensors import crop_to, image_to_tensor, tensor_to_image
 from .attention import MultiScalePatchAttention
 from .blocks import pad_to_fit
 from .detector import rgb_to_grey
+from .fusion import keep_monochrome
 from .model import MIN_SIZE, BopbtlRestorer, latent_mask
 from .streaming import BandRunner
 from .tiling import run_tiled
@@ -141,12 +142,13 @@ class PhotoRestorer:
         translated = runner.run(nn.Sequential(mapping.local, mapping.down, net.vae_clean.decoder.layers), features)
         translated = translated.mul_(0.5).add_(0.5)
         if net.fusion is None:
-            return crop_to(translated, size)
-        padded = net.fusion.toned(padded)
-        full_mask = net.fusion.full_mask(padded,
+            return crop_to(keep_monochrome(padded, translated, net.config.monochrome), size)
+        toned = net.fusion.toned(padded)
+        full_mask = net.fusion.full_mask(toned,
                                          pad_to_fit(mask, DOWNSAMPLING, MIN_SIZE)[0] if mask is not None else None)
-        residual = runner.run(net.fusion.body, [padded, translated, full_mask])
-        return crop_to(net.fusion.combine(padded, translated, full_mask, residual), size)
+        residual = runner.run(net.fusion.body, [toned, translated, full_mask])
+        restored = net.fusion.combine(toned, translated, full_mask, residual)
+        return crop_to(keep_monochrome(padded, restored, net.config.monochrome), size)
 
     def _global(self, features: torch.Tensor, mask: torch.Tensor | None, tile: int | None,
                 runner: BandRunner) -> torch.Tensor:

@@ -13,14 +13,15 @@ from pathlib import Path
 
 from torch import nn
 
+from .. import weights
 from ..checkpoint import CheckpointError
-from ..weights import CHECKPOINT_DIR
+from .configs import SMALL, BopbtlConfig
 from .parts import load_stage_weights
 
 
 def shipped_dir(config_name: str) -> Path:
     """Folder of the shipped parts for config ``config_name`` (``small``, ``full``)."""
-    return CHECKPOINT_DIR / f"bopbtl-{config_name}"
+    return weights.CHECKPOINT_DIR / f"bopbtl-{config_name}"
 
 
 def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tuple[str, str, Path]]:
@@ -34,6 +35,11 @@ def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tup
     if fusion:
         parts.append(("fusion", "bopbtl-fusion", folder / f"fusion-{model}.pt"))
     return parts
+
+
+def shipped_files(model: str, config: BopbtlConfig = SMALL) -> list[Path]:
+    """The files :func:`load_shipped` reads for ``model`` at ``config`` (default: the shipped small one)."""
+    return [path for _, _, path in shipped_parts(model, config.name, config.fusion.mode != "none")]
 
 
 def load_shipped(net: nn.Module, model: str) -> dict:

@@ -1,4 +1,4 @@
-"""Face refinement (issue 9): detect faces (MTCNN), align them to an FFHQ-style template, enhance
+"""Face refinement: detect faces (MTCNN), align them to an FFHQ-style template, enhance
 them with a SPADE-style progressive generator and blend them back.
 
 Importing this package registers the model ``bopbtl-face``; its training stage lives in

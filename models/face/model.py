@@ -39,11 +39,6 @@ def make_enhancer_config(config) -> FaceEnhancerConfig:
     """None, "small" / "full", a FaceEnhancerConfig, or a dict (nested dicts for detector / blend)."""
     if isinstance(config, str):
         return FaceEnhancerConfig(generator=config)
-    if isinstance(config, dict):
-        config = dict(config)
-        for key, cls in (("detector", DetectorConfig), ("blend", BlendConfig)):
-            if key in config:
-                config[key] = make_config(cls, config[key], f"{MODEL_NAME} {key} config")
     return make_config(FaceEnhancerConfig, config, MODEL_NAME)
 
 
@@ -95,13 +90,24 @@ def build(config=None, pretrained: bool | str | Path = True, device: str = "auto
         if not named:
             raise ValueError(f"{MODEL_NAME}: only the named generator configs have a shipped checkpoint; "
                              "pass pretrained=PATH for a custom generator config")
-        restorer.load(shipped_weights(f"{MODEL_NAME}-{cfg.generator}"))
+        restorer.load(shipped_file(cfg.generator))
     elif pretrained:
         restorer.load(pretrained)
     return restorer
 
 
-@register_model(MODEL_NAME, "Face refinement: MTCNN, FFHQ alignment, SPADE-style generator, feathered blend")
+def shipped_file(generator: str) -> Path:
+    """The shipped checkpoint of named generator config ``generator``: ``bopbtl-face-<generator>.pt``."""
+    return shipped_weights(f"{MODEL_NAME}-{generator}")
+
+
+def default_shipped_files() -> list[Path]:
+    """The file ``create("bopbtl-face")`` reads (the default generator config's checkpoint)."""
+    return [shipped_file(FaceEnhancerConfig().generator)]
+
+
+@register_model(MODEL_NAME, "Face refinement: MTCNN, FFHQ alignment, SPADE-style generator, feathered blend",
+                weights=default_shipped_files)
 def create_face_enhancer(config=None, pretrained=True, device="auto") -> FaceRestorer:
     return build(config, pretrained, device)
 

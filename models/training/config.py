@@ -14,6 +14,9 @@ class TrainConfig:
     ``grey_fraction``: share of on-the-fly samples whose photo is turned grey (BT.601, the clean
     target too) before the preset degrades it, as for a black-and-white print (0 = the preset alone;
     the presets grey 10% of samples only after degrading them).
+    ``photo_tone``: share of on-the-fly samples whose photo first gets a random exposure and print
+    contrast (``degrade.PhotoTone``, the clean target too), so flat, dim and bright photos are among
+    the clean ones (0 = none).
     ``amp``: mixed precision (float16 autocast + gradient scaling), used on CUDA only.
     ``lr_decay``: fraction of ``steps`` at the end over which every learning rate falls linearly
     to 0 (0 = constant; the paper's bopbtl recipe, 100 epochs constant then 100 of decay, is 0.5).
@@ -27,6 +30,7 @@ class TrainConfig:
     preset: str = "bopbtl-code"
     per_image: int = 64
     grey_fraction: float = 0.0
+    photo_tone: float = 0.0
     num_workers: int = 0
     log_every: int = 10
     checkpoint_every: int = 500
@@ -44,7 +48,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
-        for name in ("lr_decay", "grey_fraction"):
+        for name in ("lr_decay", "grey_fraction", "photo_tone"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a fraction in [0, 1], got {getattr(self, name)}")
 

@@ -39,15 +39,20 @@ class CropDataset(Dataset):
 
 
 def training_pipeline(train_config: TrainConfig):
-    """``train_config.preset``, after a grey conversion of the photo and its target with probability
-    ``train_config.grey_fraction`` when that is above 0."""
+    """``train_config.preset``, after a :class:`~oldphoto.degrade.PhotoTone` of the photo and its target
+    with probability ``train_config.photo_tone`` and then a grey conversion of both with probability
+    ``train_config.grey_fraction`` (each only when above 0)."""
     from oldphoto import degrade
 
     pipeline = degrade.preset(train_config.preset)
-    if not train_config.grey_fraction:
-        return pipeline
-    grey = degrade.Grayscale(target=True, p=train_config.grey_fraction)
-    return degrade.Pipeline([grey, pipeline], name=f"grey-{train_config.grey_fraction:g}+{train_config.preset}")
+    before, name = [], train_config.preset
+    if train_config.grey_fraction:
+        before.append(degrade.Grayscale(target=True, p=train_config.grey_fraction))
+        name = f"grey-{train_config.grey_fraction:g}+{name}"
+    if train_config.photo_tone:
+        before.insert(0, degrade.PhotoTone(p=train_config.photo_tone))
+        name = f"tone-{train_config.photo_tone:g}+{name}"
+    return degrade.Pipeline([*before, pipeline], name=name) if before else pipeline
 
 
 def build_dataset(train_config: TrainConfig, seed: int, data_dir: str | os.PathLike | None = None,

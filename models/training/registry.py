@@ -1,4 +1,5 @@
-"""Trainer registry: ``@register_trainer("name")`` on a :class:`~.stage.Stage` subclass.
+"""Trainer registry: ``@register_trainer("name")`` on a :class:`~.stage.Stage` subclass, over
+:class:`~oldphoto.infra.registry.Registry` (``TRAINERS``).
 
 ``oldphoto train NAME`` looks the stage up here; each trainable family registers its stages when its
 module under :mod:`oldphoto.models.training.families` (listed in ``TRAINER_MODULES``) is imported.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-_TRAINERS: dict[str, type] = {}
+from oldphoto.infra.registry import Registry
+
 # Modules that register trainers when imported (one per trainable model family).
 TRAINER_MODULES: tuple[str, ...] = (
     "oldphoto.models.training.families.pix2pix",
@@ -19,34 +21,31 @@ TRAINER_MODULES: tuple[str, ...] = (
 )
 
 
-def register_trainer(name: str) -> Callable[[type], type]:
-    """Class decorator registering a Stage subclass as the trainer ``name``."""
-
-    def wrap(stage_cls: type) -> type:
-        if name in _TRAINERS and _TRAINERS[name] is not stage_cls:
-            raise ValueError(f"trainer {name!r} is registered twice")
-        _TRAINERS[name] = stage_cls
-        stage_cls.name = name
-        return stage_cls
-
-    return wrap
-
-
 def load_trainers() -> None:
     """Import every module in TRAINER_MODULES (each registers its family's training stages)."""
     for module in TRAINER_MODULES:
         importlib.import_module(module)
 
 
+TRAINERS: Registry[type] = Registry("trainer", load=load_trainers)
+
+
+def register_trainer(name: str) -> Callable[[type], type]:
+    """Class decorator registering a Stage subclass as the trainer ``name`` (and naming it so)."""
+
+    def wrap(stage_cls: type) -> type:
+        TRAINERS.register(name, stage_cls)
+        stage_cls.name = name
+        return stage_cls
+
+    return wrap
+
+
 def list_trainers() -> list[str]:
     """Names of every registered trainer (training stage), sorted."""
-    load_trainers()
-    return sorted(_TRAINERS)
+    return TRAINERS.list()
 
 
 def get_trainer(name: str) -> type:
-    """The Stage class registered as ``name``."""
-    load_trainers()
-    if name not in _TRAINERS:
-        raise KeyError(f"unknown trainer {name!r}; registered: {sorted(_TRAINERS)}")
-    return _TRAINERS[name]
+    """The Stage class registered as ``name``; an UnknownNameError listing the trainers otherwise."""
+    return TRAINERS[name]

@@ -21,6 +21,7 @@ from oldphoto.benchmark.runner import (
 )
 from oldphoto.cli import main
 from oldphoto.datasets.imageio import read_rgb, write_image
+from oldphoto.models import weights as model_weights
 from oldphoto.models.base import Restorer
 
 METRICS = ["psnr", "ssim"]
@@ -249,15 +250,38 @@ def test_model_that_cannot_be_created_is_reported(tmp_path, data):
 
 
 @pytest.mark.parametrize("skip", [True, False])
-def test_missing_weights_skip_under_all_and_fail_when_named(tmp_path, data, skip):
-    """`--models all` skips a model whose checkpoint is not shipped; naming it is a failure."""
-    configs = {"sequential": {"weights": str(tmp_path / "absent.pt")}}
+def test_missing_weights_skip_under_all_and_fail_when_named(tmp_path, data, skip, monkeypatch):
+    """`--models all` skips a model whose weight files are missing (models.list_models(pretrained=True)),
+    naming the files; naming the model is a failure."""
+    monkeypatch.setattr(model_weights, "CHECKPOINT_DIR", tmp_path / "no-checkpoints")
+    lines = []
     result = run_benchmark(["sequential", "input"], data, tmp_path / "run", metric_names=["psnr"], device="cpu",
-                           configs=configs, progress=False, log=quiet, skip_missing_weights=skip)
+                           progress=False, log=lines.append, skip_missing_weights=skip)
     flagged = result.skipped if skip else result.failed
-    assert [s.model for s in flagged] == ["sequential"] and "absent.pt" in flagged[0].error
+    assert [s.model for s in flagged] == ["sequential"] and "sequential-small.pt" in flagged[0].error
     assert not (result.failed if skip else result.skipped)
     assert {r["model"] for r in read_rows(tmp_path / "run" / "summary.csv")} == {"input"}
+    expected = "skipped: model sequential: weight file(s) not found: " if skip else "error: model sequential could"
+    assert any(line.startswith(expected) and "sequential-small.pt" in line for line in lines)
+
+
+def test_configured_weights_that_are_missing_fail_under_all(tmp_path, data):
+    """A config names its model explicitly: an absent weight file in it is a failure, never a skip."""
+    configs = {"sequential": {"weights": str(tmp_path / "absent.pt")}}
+    result = run_benchmark(["sequential", "input"], data, tmp_path / "run", metric_names=["psnr"], device="cpu",
+                           configs=configs, progress=False, log=quiet, skip_missing_weights=True)
+    assert [s.model for s in result.failed] == ["sequential"] and "absent.pt" in result.failed[0].error
+    assert not result.skipped
+
+
+def test_set_reaches_bopbtl_config(tmp_path, data):
+    """`--set bopbtl.PART.FIELD=VALUE` reaches bopbtl's nested config: an unknown field is named, and a
+    size other than the shipped one has no shipped weights (both reported, exit 1)."""
+    args = ["benchmark", "--models", "bopbtl", "--data", str(data), "--metrics", "psnr", "--no-progress"]
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a"), "--set", "bopbtl.mapping.nope=1"])
+    assert res.exit_code == 1 and "bopbtl config mapping: unknown config field(s) ['nope']" in res.output
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b"), "--set", "bopbtl.mapping.res_blocks=2"])
+    assert res.exit_code == 1 and "mapping-bopbtl.pt: mapping was trained as" in res.output
 
 
 def test_detected_masks_need_a_detector(tmp_path, data):

@@ -12,10 +12,11 @@ import io
 import tarfile
 import threading
 import time
+import zipfile
 
 import pytest
 
-from oldphoto.datasets.download import Archive, DownloadError, ensure_downloaded, fetch
+from oldphoto.datasets.download import Archive, DownloadError, ensure_downloaded, extract, fetch
 
 
 def tar_bytes() -> bytes:
@@ -94,3 +95,32 @@ def test_ensure_downloaded_extracts_and_then_needs_no_network(tmp_path, server, 
     assert (tmp_path / "VOCdevkit/VOC2012/JPEGImages/a.jpg").read_bytes() == bytes(range(256)) * 64
     ensure_downloaded("voc", tmp_path, progress=False)  # already extracted: no request
     assert len(ranges) == 1
+
+
+@pytest.mark.parametrize("member", ["../escaped.txt", "/abs/escaped.txt", "ok/../../escaped.txt"])
+def test_extract_refuses_a_zip_member_outside_the_root(tmp_path, member):
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ok/a.txt", "fine")
+        zf.writestr(member, "escaped")
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(DownloadError, match="unsafe member path"):
+        extract(archive, root)
+    assert list(root.iterdir()) == [] and not (tmp_path / "escaped.txt").exists()
+
+
+def test_extract_unpacks_zip_and_tar_into_the_root_keeping_what_is_there(tmp_path):
+    root = tmp_path / "root"
+    (root / "VOCdevkit").mkdir(parents=True)
+    (root / "VOCdevkit" / "kept.txt").write_text("kept")
+    archive = tmp_path / "a.tar"
+    archive.write_bytes(tar_bytes())
+    extract(archive, root)
+    zipped = tmp_path / "b.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("DIV2K/x.png", "png")
+    extract(zipped, root)
+    assert (root / "VOCdevkit/VOC2012/JPEGImages/a.jpg").read_bytes() == bytes(range(256)) * 64
+    assert (root / "VOCdevkit/kept.txt").read_text() == "kept" and (root / "DIV2K/x.png").read_text() == "png"
+    assert sorted(p.name for p in root.iterdir()) == ["DIV2K", "VOCdevkit"]

@@ -1,4 +1,4 @@
-"""The speed-ups give the bytes of the plain numpy/OpenCV formulation they replace (issue 22, part 4)."""
+"""The speed-ups give the bytes of the plain numpy/OpenCV formulation they replace ."""
 
 import cv2
 import numpy as np

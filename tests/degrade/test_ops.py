@@ -158,6 +158,22 @@ def test_brightness_contrast_hand_computed(flat):
     assert out[0, 0, 0] == round((128 - 127.5) * 1.5 + 127.5 + 25.5)
 
 
+def test_photo_tone_hand_computed_and_applied_to_the_target(flat):
+    op = degrade.PhotoTone(brightness=(0.1, 0.1), contrast=(-0.5, -0.5), gamma=(2.0, 2.0), p=1)
+    res = degrade.Pipeline([op])(flat, seed=0)
+    expected = round((255 * (128 / 255) ** 2 - 127.5) * 0.5 + 127.5 + 25.5)
+    assert res.image[0, 0, 0] == expected
+    np.testing.assert_array_equal(res.target, res.image)
+
+
+def test_photo_tone_keeps_grey_grey_and_identity_at_zero(photo):
+    grey = cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    out, _ = run(degrade.PhotoTone(p=1), grey)
+    assert np.ptp(out.astype(int), axis=2).max() == 0
+    same, _ = run(degrade.PhotoTone(brightness=(0, 0), contrast=(0, 0), gamma=(1, 1), p=1), photo)
+    np.testing.assert_array_equal(same, photo)
+
+
 def test_grayscale_is_bt601(photo):
     out, _ = run(degrade.Grayscale(p=1), photo)
     assert np.ptp(out.astype(int), axis=2).max() == 0

@@ -11,7 +11,14 @@ import torch
 
 from oldphoto import models
 from oldphoto.models.bopbtl import configs
-from oldphoto.models.bopbtl.fusion import TONE_QUANTILES, FusionHead, GlobalTone, channel_statistics
+from oldphoto.models.bopbtl.fusion import (
+    TONE_QUANTILES,
+    FusionHead,
+    GlobalTone,
+    channel_statistics,
+    chroma_variation,
+    keep_monochrome,
+)
 from oldphoto.models.bopbtl.restore import PhotoRestorer, Plan
 
 
@@ -96,3 +103,64 @@ def test_streamed_restoration_with_the_tone_stage_equals_whole():
     streamed = photo.restore(image, mask, Plan(True, None, 20_000))
     assert np.abs(whole - streamed).max() <= 1
     assert np.abs(whole - image).mean() > 1  # the randomised head changes the photo: the test sees it
+
+
+def grey_print(seed: int = 0, noise: float = 0.05) -> torch.Tensor:
+    """A 1 x 3 x 64 x 80 grey gradient with a uniform warm tint and per-channel pixel noise."""
+    generator = torch.Generator().manual_seed(seed)
+    grey = torch.linspace(0.2, 0.8, 80).expand(1, 1, 64, 80)
+    tint = torch.tensor([0.04, 0.02, -0.03])[None, :, None, None]
+    return (grey + tint + noise * torch.randn(1, 3, 64, 80, generator=generator)).clamp(0, 1)
+
+
+def colour_photo() -> torch.Tensor:
+    """A 1 x 3 x 64 x 80 image of red, green and blue vertical bands."""
+    image = torch.full((1, 3, 64, 80), 0.2)
+    for channel in range(3):
+        image[:, channel, :, channel * 27:(channel + 1) * 27] = 0.8
+    return image
+
+
+class TestMonochrome:
+    def test_chroma_variation_ignores_tint_and_pixel_noise_but_not_colours(self):
+        assert chroma_variation(grey_print(noise=0.0)).item() < 1e-6
+        assert chroma_variation(grey_print()).item() < configs.SMALL.monochrome
+        assert chroma_variation(colour_photo()).item() > 10 * configs.SMALL.monochrome
+
+    def test_grey_prints_come_back_grey_and_colour_photos_untouched(self):
+        batch = torch.cat([grey_print(), colour_photo()])
+        restored = batch.flip(3)  # any restoration, with colour in both items
+        kept = keep_monochrome(batch, restored, configs.SMALL.monochrome)
+        assert kept[0].std(0).max() < 1e-6 and restored[0].std(0).max() > 0.05
+        assert torch.equal(kept[1], restored[1])
+        assert keep_monochrome(batch, restored, 0.0) is restored
+
+    def test_the_fingerprint_follows_the_threshold_as_well_as_the_weights(self):
+        def fingerprint(threshold: float) -> str:
+            config = dataclasses.replace(configs.SMALL, monochrome=threshold)
+            torch.manual_seed(0)
+            return models.create("bopbtl", config=config, pretrained=False, device="cpu").fingerprint
+
+        assert fingerprint(0.02) == fingerprint(0.02) != fingerprint(0.0)
+
+    def test_the_threshold_is_validated_and_old_configs_read_without_it(self):
+        with pytest.raises(ValueError, match="monochrome threshold 2"):
+            configs.BopbtlConfig(monochrome=2.0)
+        stored = configs.SMALL.to_dict()
+        del stored["monochrome"]
+        assert configs.BopbtlConfig.from_dict(stored).monochrome == 0.0
+
+    def test_whole_and_streamed_restoration_keep_a_grey_print_grey(self):
+        restorer = models.create("bopbtl", config="small", pretrained=False, device="cpu")
+        randomise_zero_parameters(restorer.net.fusion)
+        photo = PhotoRestorer(restorer)
+        image = (grey_print(seed=1)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        whole = photo.restore(image, None, Plan(False, None, 1 << 20))
+        streamed = photo.restore(image, None, Plan(True, None, 20_000))
+        assert np.ptp(whole.astype(int), axis=2).max() == 0 and np.ptp(streamed.astype(int), axis=2).max() == 0
+        assert np.abs(whole.astype(int) - streamed).max() <= 1
+        colour = dataclasses.replace(configs.SMALL, monochrome=0.0)
+        free = models.create("bopbtl", config=colour, pretrained=False, device="cpu")
+        free.net.load_state_dict(restorer.net.state_dict())
+        coloured = PhotoRestorer(free).restore(image, None, Plan(False, None, 1 << 20))
+        assert np.ptp(coloured.astype(int), axis=2).max() > 0

@@ -121,6 +121,15 @@ def test_every_stage_trains_and_the_restorer_loads_the_assembled_weights(tmp_pat
                        {**mapping_config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt")},
                        gan_weight=0.0, feature_matching_weight=0.0)
     assert all(np.isfinite(row["l1"]) for row in fusion)
+    # A second phase starts from the first phase's head: at a negligible learning rate it exports it again.
+    phase_two = {**mapping_config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt"),
+                 "fusion_weights": str(tmp_path / "fusion" / "weights.pt")}
+    run_stage("bopbtl-fusion", tmp_path / "fusion-2", phase_two, lr=1e-12, gan_weight=0.0, feature_matching_weight=0.0)
+    first, second = (BopbtlNet(TINY).fusion for _ in range(2))
+    load_stage_weights(first, "bopbtl-fusion", tmp_path / "fusion" / "weights.pt", TINY, "fusion")
+    load_stage_weights(second, "bopbtl-fusion", tmp_path / "fusion-2" / "weights.pt", TINY, "fusion")
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0, msg=name)
 
     weights = assemble_weights("bopbtl-pnl", tiny_size, tmp_path / "old" / "weights.pt",
                                tmp_path / "clean" / "weights.pt", tmp_path / "mapping" / "weights.pt",

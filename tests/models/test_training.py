@@ -160,6 +160,24 @@ def test_grey_fraction_turns_that_share_of_the_photos_grey_before_degrading():
         TrainConfig(grey_fraction=2)
 
 
+def test_photo_tone_changes_that_share_of_the_clean_photos_and_keeps_the_grey_pipeline():
+    from oldphoto.models.training.data import build_dataset, training_pipeline
+    from oldphoto.models.training.stage import TrainConfig
+
+    def changed_targets(share: float) -> int:
+        config = TrainConfig(preset="bopbtl-code", crop=32, per_image=1, photo_tone=share)
+        plain = build_dataset(TrainConfig(preset="bopbtl-code", crop=32, per_image=1), seed=0, source="builtin")
+        data = build_dataset(config, seed=0, source="builtin")
+        return sum(bool((data[i]["clean"] != plain[i]["clean"]).any()) for i in range(len(data)))
+
+    assert changed_targets(0.0) == 0 and 0 < changed_targets(0.5) < changed_targets(1.0)
+    both = training_pipeline(TrainConfig(preset="bopbtl-code", grey_fraction=0.3, photo_tone=0.5))
+    assert [type(op).__name__ for op in both.transforms[:2]] == ["PhotoTone", "Grayscale"]
+    assert both.name == "tone-0.5+grey-0.3+bopbtl-code"
+    with pytest.raises(ValueError, match=r"photo_tone must be a fraction in \[0, 1\], got -1"):
+        TrainConfig(photo_tone=-1)
+
+
 def test_checkpoint_holds_config_seed_step_and_state(tmp_path):
     run(tmp_path, "pix2pix", steps=2, seed=11)
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from ...compose import Op, pick
 from ...functional.holes import BACKGROUNDS, holes, tears
 from ...functional.paper import sample_texture
+from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import DegradeError, check_choices
-from ..noise import SEED_MAX
 from ._common import draw_int, texture_dir
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from ...compose import Op, pick
 from ...functional.blend import MODES, channels
 from ...functional.paper import paper_blend, paper_rows, sample_texture
+from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import DegradeError, check_choices
-from ..noise import SEED_MAX
 from ._common import texture_dir
 
 

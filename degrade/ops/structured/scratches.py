@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from ...compose import Op, pick
 from ...functional.blend import BRIGHT_MODES, DARK_MODES
 from ...functional.scratches import scratches
+from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import check_choices
-from ..noise import SEED_MAX
 from ._common import draw_int, share
 
 

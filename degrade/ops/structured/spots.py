@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ...compose import Op
 from ...functional.spots import dust, foxing
+from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import DegradeError
-from ..noise import SEED_MAX
 from ._common import draw_int, share
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ...compose import Op, pick
 from ...functional.stains import stains
+from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import check_choices
-from ..noise import SEED_MAX
 from ._common import draw_int
 
 KINDS = ("water", "chemical")

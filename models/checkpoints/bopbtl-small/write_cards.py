@@ -219,7 +219,9 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), and with the identity-safe "
         "fusion head after the VAE2 decoder: out = x' + m (t - x') + r(x', t, m), r a zero-started 8-layer convnet "
         "at full resolution and x' = A x + b the input after the global tone stage (a colour matrix and offset "
-        "per image, predicted from whole-image statistics, zero-started).", "",
+        "per image, predicted from whole-image statistics, zero-started); an input whose block-mean chroma varies "
+        "less than the config's `monochrome` threshold (0.02) is restored as a black-and-white print, the output's "
+        "BT.601 luma on every channel (no weights; docs/models.md, \"Monochrome prints\").", "",
         *rerun_note(work),
         "## Data", "",
         f"- clean photos ({len(photo_rows(work / 'photos.tsv'))}: {origin_counts(work / 'photos.tsv')}): "
@@ -256,7 +258,8 @@ def main(work: str, date: str, hardware: str) -> None:
         mapping = stage_section(work_dir, f"mapping-{model}", "bopbtl-mapping", f"Mapping, {what}")
         fusion = stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head")
         curve = ["", "Quality per CPU hour of the fusion run (mean PSNR in dB of the held-out crops restored by "
-                 "each checkpoint, `fusion_curve.py`):", "", *curve_table(work_dir, model)]
+                 "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`):", "",
+                 *curve_table(work_dir, model)]
         text = card(model, what, [mapping, fusion, *shared], work_dir, restoration + curve, date, hardware)
         (HERE / f"MODEL_CARD-{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "

@@ -345,7 +345,8 @@ def load_frozen_mapping(config: BopbtlConfig, path: str | None, device: torch.de
 @register_trainer("bopbtl-fusion")
 class FusionStage(_GanStage):
     """The fusion head on the frozen translation: image L1, perceptual, conditional LSGAN and feature
-    matching against the clean photo, ``identity_fraction`` of the items being identity pairs."""
+    matching against the clean photo, ``identity_fraction`` of the items being identity pairs; the
+    head starts from the model config's ``fusion_weights`` when given."""
 
     def build(self):
         config = self.model_config.network_config()
@@ -355,6 +356,8 @@ class FusionStage(_GanStage):
         self.vae_old = load_frozen_vae(config, "bopbtl-vae-old", self.model_config.vae_old_weights, self.device)
         self.vae_clean = load_frozen_vae(config, "bopbtl-vae-clean", self.model_config.vae_clean_weights, self.device)
         fusion, disc = FusionHead(config.fusion), MultiScaleDiscriminator(6, config.discriminator)
+        if self.model_config.fusion_weights:
+            load_stage_weights(fusion, "bopbtl-fusion", self.model_config.fusion_weights, config, "fusion")
         lr = self.train_config.lr
         return {"fusion": fusion, "disc": disc}, {"fusion": adam(fusion, lr=lr), "disc": adam(disc, lr=lr)}
 
