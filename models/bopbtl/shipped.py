@@ -3,8 +3,9 @@
 The three shipped models share their VAEs and scratch detector, so the folder holds each training
 stage's export once (``vae-old.pt``, ``vae-clean.pt``, ``detector.pt``) and one mapping and one
 fusion head per model (``mapping-<model>.pt``, ``fusion-<model>.pt``); :func:`load_shipped` assembles a
-network from them, checking that every part was trained with the network's own config. ``train.sh`` and
-``MODEL_CARD-*.md`` beside the files say how they were made.
+network from them, checking that every part was trained with the network's own config. The
+the model cards ``<model>.md`` beside the files (written by ``recipes/bopbtl-small/train.sh``) say how
+they were made.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Trains the shipped bopbtl small checkpoints on the CPU, runs the held-out checks and writes the model
 # cards. Run from the repository root:
-#   sh models/checkpoints/bopbtl-small/train.sh            every stage
-#   sh models/checkpoints/bopbtl-small/train.sh mappings   the three mappings and their fusion heads, between
+#   sh recipes/bopbtl-small/train.sh            every stage
+#   sh recipes/bopbtl-small/train.sh mappings   the three mappings and their fusion heads, between
 #                                                          the VAEs and detector shipped here
-#   sh models/checkpoints/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
+#   sh recipes/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
 #                                                          detector and mappings shipped here
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
@@ -16,7 +16,8 @@
 set -eu
 MODE=${1:-all}
 case "$MODE" in all|mappings|fusion) ;; *) echo "usage: train.sh [all|mappings|fusion]" >&2; exit 2 ;; esac
-HERE=models/checkpoints/bopbtl-small
+HERE=models/checkpoints/bopbtl-small  # the shipped exports, their run configs and model cards
+RECIPE=recipes/bopbtl-small          # this script and its helpers
 WORK=/tmp/bopbtl-small-train
 OLDPHOTO=.venv/bin/oldphoto
 MODELS="bopbtl bopbtl-pnl bopbtl-local"
@@ -24,7 +25,7 @@ export OMP_NUM_THREADS=1
 mkdir -p "$WORK/deb"
 (cd "$WORK/deb" && apt-get download mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \
   lomiri-wallpapers-20.04 gcompris-qt-data opencv-doc && for deb in *.deb; do dpkg -x "$deb" root; done)
-.venv/bin/python "$HERE/prepare_photos.py" "$WORK/deb/root" "$WORK"
+.venv/bin/python "$RECIPE/prepare_photos.py" "$WORK/deb/root" "$WORK"
 train() {  # STAGE RUN: one training run with its config file (resumed from its checkpoint), logging to $WORK/RUN.out
   resume=""
   [ -f "$WORK/$2/checkpoint.pt" ] && resume=--resume
@@ -80,7 +81,7 @@ for set in heldout heldout-grey heldout-clean heldout-grey-clean; do
   $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/$set" \
     --metrics psnr,ssim,lpips --out "$WORK/$set-run" --device cpu --no-progress &
 done
-for model in $MODELS; do .venv/bin/python "$HERE/fusion_curve.py" "$WORK" "$model" > "$WORK/curve-$model.out" & done
+for model in $MODELS; do .venv/bin/python "$RECIPE/fusion_curve.py" "$WORK" "$model" > "$WORK/curve-$model.out" & done
 wait
-.venv/bin/python "$HERE/write_cards.py" "$WORK" "$(date -u +%Y-%m-%d)" \
+.venv/bin/python "$RECIPE/write_cards.py" "$WORK" "$(date -u +%Y-%m-%d)" \
   "$(nproc --all) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+from qt_resources import rcc_files
 
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb, write_image
-from qt_resources import rcc_files
 
 LONG_SIDE = 768
 MATE_NATURE = "usr/share/backgrounds/mate/nature"

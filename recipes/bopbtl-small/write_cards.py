@@ -5,8 +5,8 @@ WORK: train.sh's work folder: ``photos.tsv``, ``heldout.tsv``, ``heldout-grey.ts
 per stage (each with ``weights.pt`` and ``log.jsonl``; a fusion run also ``curve.tsv``), the held-out
 datasets (``heldout/``, ``heldout-grey/`` and their undegraded twins ``*-clean/``) and their
 ``oldphoto benchmark`` runs ``<set>-run/``. Every figure in a card is read from those files or measured here (the
-detector's precision and recall on the held-out masks, with the shipped files beside this script);
-the cards are written beside this script as ``MODEL_CARD-<model>.md``.
+detector's precision and recall on the held-out masks, with the shipped files); the cards are written
+beside the shipped files, ``models/checkpoints/bopbtl-small/<model>.md``.
 """
 
 import csv
@@ -26,8 +26,9 @@ from oldphoto.datasets.synthesize import read_manifest
 from oldphoto.models.bopbtl.restore import PhotoRestorer
 from oldphoto.models.tensors import image_to_tensor
 
-HERE = Path(__file__).resolve().parent
-REPO = "models/checkpoints/bopbtl-small"
+REPO = "models/checkpoints/bopbtl-small"  # the shipped exports, run configs and cards, from the repository root
+HERE = Path(__file__).resolve().parents[2] / REPO
+RECIPE = "recipes/bopbtl-small"
 MAPPINGS = {"bopbtl": "multi-scale patch attention (TPAMI)", "bopbtl-pnl": "partial nonlocal block (CVPR)",
             "bopbtl-local": "no global branch (local ResBlocks only)"}
 SHARED = {"vae-old": ("bopbtl-vae-old", "VAE1, old photos (shared by all three models)"),
@@ -63,7 +64,8 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
         f"{cfg['feature_matching_weight']}, VGG {cfg['perceptual_weight']}, latent GAN {cfg['latent_gan_weight']}, "
         f"latent L1 {cfg['latent_l1_weight']}"
         + (f"; identity pairs {cfg['identity_fraction']:.0%} of the items" if stage == "bopbtl-fusion" else "")
-        + (f"; {cfg['grey_fraction']:.0%} of the photos turned grey before degrading" if cfg.get("grey_fraction") else "")
+        + (f"; {cfg['grey_fraction']:.0%} of the photos turned grey before degrading"
+           if cfg.get("grey_fraction") else "")
         if stage != "bopbtl-detector"
         else f"- losses: focal (gamma {cfg['focal_gamma']}) + Dice x{cfg['dice_weight']}",
         f"- final losses (mean of the last {cfg['log_every']} steps): {losses}",
@@ -141,7 +143,8 @@ def error_figures(restored: torch.Tensor, clean: torch.Tensor) -> tuple[float, f
     and the mean shift per channel (restored minus clean, grey levels)."""
     error = restored.clamp(0, 1) - clean
     coarse = torch.nn.functional.avg_pool2d(restored.clamp(0, 1), 4) - torch.nn.functional.avg_pool2d(clean, 4)
-    return (-10 * np.log10(max(error.pow(2).mean().item(), 1e-10)), -10 * np.log10(max(coarse.pow(2).mean().item(), 1e-10)),
+    return (-10 * np.log10(max(error.pow(2).mean().item(), 1e-10)),
+            -10 * np.log10(max(coarse.pow(2).mean().item(), 1e-10)),
             error.mean((0, 2, 3)).numpy() * 255)
 
 
@@ -199,8 +202,9 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "The weights are far from the paper's 200 epochs on 256 px crops; a later issue "
         "retrains them on a GPU. Do not quote their quality as the method's.", "",
         "## How it was made", "",
-        f"`sh {REPO}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
-        "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with `prepare_photos.py`, "
+        f"`sh {RECIPE}/train.sh` from the repository root: the exact script. It downloads and unpacks Debian's "
+        "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with "
+        "`prepare_photos.py`, "
         "trains VAE2 and then the detector beside VAE1, the three mappings side by side once both VAEs are "
         "done, then the three fusion heads side by side on top of them, copies the exports here, runs the held-out "
         "checks and writes these cards with `write_cards.py`. "
@@ -210,13 +214,15 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "(paper x1: without the perceptual term it held the latent's signal below its unit training noise, "
         "17.8 against 18.7 dB VAE2 reconstruction PSNR after 1000 steps), and the mappings at lr 5e-5 (paper 2e-4, "
         "at which the patch-attention mapping did not learn: latent L1 about 0.96 over its first 600 steps; "
-        "docs/models.md, \"The shipped bopbtl checkpoints\"); other loss weights as the paper. The fusion heads (our addition, docs/models.md, \"Identity "
+        "docs/models.md, \"The shipped bopbtl checkpoints\"); other loss weights as the paper. "
+        "The fusion heads (our addition, docs/models.md, \"Identity "
         "safety\") train with image L1 only on 96 px crops, a quarter of the items identity pairs and 30% of the "
         "photos turned grey before degrading (old prints are mostly black and white; the preset greys only 10%, "
         "after degrading). "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; docs/models.md, \"Normalisation\"), "
-        "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), and with the identity-safe "
+        "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), "
+        "and with the identity-safe "
         "fusion head after the VAE2 decoder: out = x' + m (t - x') + r(x', t, m), r a zero-started 8-layer convnet "
         "at full resolution and x' = A x + b the input after the global tone stage (a colour matrix and offset "
         "per image, predicted from whole-image statistics, zero-started); an input whose block-mean chroma varies "
@@ -261,11 +267,11 @@ def main(work: str, date: str, hardware: str) -> None:
                  "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`):", "",
                  *curve_table(work_dir, model)]
         text = card(model, what, [mapping, fusion, *shared], work_dir, restoration + curve, date, hardware)
-        (HERE / f"MODEL_CARD-{model}.md").write_text(text)
+        (HERE / f"{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "
                  "`defects` masks, pixels summed over all crops:", "", *detector_check(work_dir / "heldout")]
     detector = card("bopbtl-detector", "U-Net scratch detector", [shared[-1]], work_dir, detection, date, hardware)
-    (HERE / "MODEL_CARD-detector.md").write_text(detector)
+    (HERE / "detector.md").write_text(detector)
 
 
 if __name__ == "__main__":
