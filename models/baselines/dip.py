@@ -24,7 +24,10 @@ class DIPConfig:
     ``skip``: channels of each skip connection; ``input_channels``: channels of the fixed noise
     input (uniform in [0, 0.1)); ``input_jitter``: std of the Gaussian perturbation of the input at
     each step; ``ema``: weight of the running average of outputs returned (0 = last output);
-    ``seed``: seeds the initial weights, the input noise and the jitter."""
+    ``seed``: seeds the initial weights, the input noise and the jitter; ``threads``: torch's
+    intra-op threads during a fit on the CPU (0 = leave torch's setting). The fit amplifies the
+    order in which a convolution's sums are taken, so its bytes depend on the thread count: one
+    fixed count gives the same output for a seed whatever the caller's settings."""
 
     iterations: int = 400
     lr: float = 0.01
@@ -35,8 +38,11 @@ class DIPConfig:
     input_jitter: float = 1.0 / 30.0
     ema: float = 0.99
     seed: int = 0
+    threads: int = 1
 
     def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise ValueError(f"dip: threads must be >= 0 (0 = torch's setting), got {self.threads}")
         if self.iterations < 1 or self.width < 1 or self.levels < 1 or self.skip < 0 or self.input_channels < 1:
             raise ValueError("dip: iterations, width, levels, input_channels must be >= 1 and skip >= 0")
         if not (0.0 <= self.ema < 1.0) or self.lr <= 0 or self.input_jitter < 0:
@@ -89,8 +95,23 @@ class DIPRestorer(TorchRestorer):
             torch.manual_seed(c.seed)
             return SkipNet(c.input_channels, c.width, c.levels, c.skip)
 
+    @property
+    def fingerprint(self) -> str:
+        """The fit's thread count: results computed with another one are redone."""
+        return f"threads={self.config.threads}"
+
     def run(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Fit a freshly initialised network to ``x`` (1x3xHxW, padded) and return its output."""
+        """Fit a freshly initialised network to ``x`` (1x3xHxW, padded) and return its output, on
+        ``config.threads`` intra-op threads when on the CPU."""
+        threads = torch.get_num_threads()
+        if self.config.threads and x.device.type == "cpu":
+            torch.set_num_threads(self.config.threads)
+        try:
+            return self._fit(x, mask)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _fit(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         c = self.config
         gen = torch.Generator(x.device).manual_seed(c.seed)
         net = self._fresh_network().to(x.device).train()

@@ -1,5 +1,7 @@
 """Baselines: what each one does to an image (numbers), determinism, and weight-file errors."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -133,3 +135,23 @@ def test_weights_for_another_model_or_shape_are_errors(tmp_path):
     assert loaded.weights_meta == {"steps": 1}
     for ours, theirs in zip(loaded.network.parameters(), seq.network.parameters(), strict=False):
         assert torch.equal(ours, theirs.half().float())
+
+
+def test_dip_bytes_do_not_depend_on_the_callers_thread_count(noisy_pair):
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: torch cannot run the control fit on 2 threads")
+    _, noisy = noisy_pair
+    image = noisy[:64, :64]
+    before = torch.get_num_threads()
+
+    def fit(caller_threads: int, fixed: int) -> np.ndarray:
+        torch.set_num_threads(caller_threads)
+        try:
+            return models.create("dip", {"iterations": 10, "threads": fixed}, device="cpu").restore(image)
+        finally:
+            torch.set_num_threads(before)
+
+    assert np.array_equal(fit(1, 1), fit(2, 1))
+    assert not np.array_equal(fit(1, 0), fit(2, 0))  # the control: left to the caller, the bytes differ
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        models.create("dip", {"threads": -1})
