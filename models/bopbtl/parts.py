@@ -58,16 +58,28 @@ def recorded_network(payload: dict) -> BopbtlConfig:
                                mapping=dataclasses.replace(named.mapping, norm="instance"))
 
 
+# Fields that only steer inference (a decision threshold, a memory bound): any value fits the weights.
+INFERENCE_FIELDS = {"detector": ("threshold",), "mapping": ("attention_chunk_elements",)}
+
+
+def weight_fields(config: BopbtlConfig, part: str):
+    """``config``'s ``part`` without its :data:`INFERENCE_FIELDS`: what a part's weights must match."""
+    fields = INFERENCE_FIELDS.get(part, ())
+    value = getattr(config, part)
+    return dataclasses.replace(value, **{name: getattr(type(value)(), name) for name in fields})
+
+
 def load_stage_weights(module: nn.Module, stage: str, path: str | os.PathLike, expected: BopbtlConfig,
                        part: str) -> dict:
     """Load ``stage``'s export at ``path`` into ``module`` after checking that its ``part`` of the
-    network config (``"vae"``, ``"mapping"`` or ``"detector"``) equals ``expected``'s; returns meta."""
+    network config (``"vae"``, ``"mapping"``, ``"detector"`` or ``"fusion"``) equals ``expected``'s
+    (inference-only fields aside, see :func:`weight_fields`); returns meta."""
     payload = load_checkpoint(path, required=("config",))
     try:
         stored = recorded_network(payload)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: not a bopbtl stage export ({exc})") from None
-    if getattr(stored, part) != getattr(expected, part):
+    if weight_fields(stored, part) != weight_fields(expected, part):
         raise CheckpointError(f"{path}: {part} was trained as {getattr(stored, part)}, "
                               f"expected {getattr(expected, part)}")
     return load_weights(module, stage, path)

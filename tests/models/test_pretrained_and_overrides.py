@@ -63,6 +63,11 @@ class TestExceptions:
         with pytest.raises(models.CheckpointError, match="mapping-bopbtl.pt: mapping was trained as"):
             models.create("bopbtl", {"mapping.res_blocks": 2}, device="cpu")
 
+    def test_inference_only_fields_keep_the_shipped_weights(self):
+        overrides = {"detector.threshold": 0.6, "mapping.attention_chunk_elements": 4096, "monochrome": 0.0}
+        config = models.create("bopbtl", overrides, device="cpu").net.config
+        assert (config.detector.threshold, config.mapping.attention_chunk_elements, config.monochrome) == (0.6, 4096, 0)
+
     def test_unknown_model_lists_the_registered_ones(self):
         with pytest.raises(KeyError, match=r"unknown model 'nope'; choose one of: bopbtl, .*, sequential"):
             models.create("nope")
