@@ -511,9 +511,13 @@ def models_cmd() -> None:
 @click.option("--seed", default=None, type=click.IntRange(min=0),
               help="Run seed [default: 0; on resume, the stored one].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N.")
-def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
+              help="Override a field of the config's `model` or `train` section (repeatable), "
+                   "e.g. model.mapping_weights=runs/mapping/weights.pt.")
+def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed, device, overrides) -> None:
     """Train MODEL (a registered trainer, e.g. sequential, pix2pix); writes checkpoint.pt, log.jsonl,
     samples/*.png and weights.pt into the run folder. Launch with `torchrun` for several processes."""
+    from oldphoto.infra.overrides import parse_overrides
     from oldphoto.infra.registry import UnknownNameError
     from oldphoto.models.training import CheckpointError, get_trainer, train_from_config
 
@@ -523,8 +527,9 @@ def train_cmd(name, data_dir, source, config_file, out_dir, resume, steps, seed,
         raise click.BadParameter(str(exc), param_hint="MODEL") from None
     out = Path(out_dir) if out_dir else Path("runs") / name
     try:
+        sections = parse_overrides(overrides, owner="SECTION", example="train.steps=500")
         result = train_from_config(name, config_file, out, data_dir=data_dir, source=source, resume=resume,
-                                   steps=steps, seed=seed, device=device)
+                                   steps=steps, seed=seed, device=device, overrides=sections)
     except (CheckpointError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     losses = ", ".join(f"{k} {v:.4f}" for k, v in result.losses.items())

@@ -31,6 +31,7 @@ from oldphoto.datasets.engines import EngineError, Job, check_engine, open_engin
 from oldphoto.datasets.imageio import read_journal, read_rgb, write_image
 from oldphoto.infra.files import WriteError
 from oldphoto.infra.memory import peak_memory, reset_peak_memory
+from oldphoto.infra.overrides import parse_overrides as parse_dotted
 
 from . import rundir
 from .data import BenchData, BenchmarkError, BenchSample, digest, load_paired, load_real, read_mask
@@ -178,19 +179,10 @@ def parse_model_names(spec: str) -> list[str]:
 
 def parse_overrides(items: list[str] | tuple[str, ...]) -> dict:
     """``["dip.iterations=50", ...]`` -> ``{"dip": {"iterations": 50}}`` (values parsed as YAML scalars)."""
-    import yaml
-
-    configs: dict = {}
-    for item in items:
-        target, sep, value = item.partition("=")
-        model, dot, field_name = target.partition(".")
-        if not (sep and dot and model and field_name):
-            raise BenchmarkError(f"--set {item!r}: expected MODEL.FIELD=VALUE, e.g. dip.iterations=50")
-        try:
-            configs.setdefault(model, {})[field_name] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise BenchmarkError(f"--set {item!r}: cannot parse the value ({exc})") from None
-    return configs
+    try:
+        return parse_dotted(items)
+    except ValueError as exc:
+        raise BenchmarkError(str(exc)) from None
 
 
 def _protocol(data: BenchData, mask: str, metric_info: dict) -> tuple[str, str]:

@@ -38,11 +38,19 @@ def load_run_config(path: str | os.PathLike) -> dict[str, dict]:
 def train_from_config(name: str, config_file: str | os.PathLike | None, out: str | os.PathLike,
                       data_dir: str | os.PathLike | None = None, source: str | None = None,
                       resume: bool = False, steps: int | None = None, seed: int | None = None,
-                      device: str = "auto", progress: bool = True) -> TrainResult:
-    """What ``oldphoto train NAME`` runs: configs from ``config_file`` (defaults when None), data
-    from ``data_dir`` or ``source`` (on resume, the data options must be given again)."""
+                      device: str = "auto", progress: bool = True,
+                      overrides: dict[str, dict] | None = None) -> TrainResult:
+    """What ``oldphoto train NAME`` runs: configs from ``config_file`` (defaults when None) with
+    ``overrides`` (``{"model": {...}, "train": {...}}``, what ``--set SECTION.FIELD=VALUE`` builds)
+    applied over its sections, data from ``data_dir`` or ``source`` (on resume, the data options and
+    the overrides must be given again)."""
     stage_cls = get_trainer(name)
     sections = load_run_config(config_file) if config_file else {"model": None, "train": None}
+    unknown = sorted(set(overrides or {}) - set(CONFIG_SECTIONS))
+    if unknown:
+        raise ValueError(f"--set: unknown section(s) {unknown}; expected {CONFIG_SECTIONS}")
+    for key, values in (overrides or {}).items():
+        sections[key] = {**(sections[key] or {}), **values}
 
     def dataset(train_config, run_seed):
         return stage_cls.make_dataset(train_config, run_seed, data_dir=data_dir, source=source)

@@ -311,3 +311,22 @@ def test_train_command_on_builtin_photos_and_resume(tmp_path):
     both = CliRunner().invoke(main, ["train", "sequential", "--source", "builtin", "--data", str(tmp_path),
                                      "--out", str(tmp_path / "x")])
     assert both.exit_code != 0 and "exactly one of --data DIR" in both.output
+
+
+def test_train_set_overrides_the_config_sections_and_is_checked_on_resume(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("model: {width: 8, depth: 3}\ntrain: {batch_size: 2, crop: 32, per_image: 1, samples: 2}\n")
+    out = tmp_path / "run"
+    args = ["train", "sequential", "--source", "builtin", "--config", str(config), "--out", str(out),
+            "--device", "cpu", "--steps", "1"]
+    result = CliRunner().invoke(main, [*args, "--set", "model.width=6", "--set", "train.crop=24"])
+    assert result.exit_code == 0, result.output
+    stored = load_checkpoint(out / "checkpoint.pt")
+    assert stored["model_config"]["width"] == 6 and stored["model_config"]["depth"] == 3
+    assert stored["train_config"]["crop"] == 24
+    changed = CliRunner().invoke(main, [*args, "--resume", "--steps", "2", "--set", "model.width=6"])
+    assert changed.exit_code != 0 and "different" in changed.output  # train.crop=24 not given again
+    for bad, message in (("width=6", "expected SECTION.FIELD=VALUE, e.g. train.steps=500"),
+                         ("data.x=1", "unknown section(s) ['data']")):
+        refused = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "bad"), "--set", bad])
+        assert refused.exit_code != 0 and message in refused.output
