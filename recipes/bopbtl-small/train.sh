@@ -26,13 +26,18 @@ mkdir -p "$WORK/deb"
 (cd "$WORK/deb" && apt-get download mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \
   lomiri-wallpapers-20.04 gcompris-qt-data opencv-doc && for deb in *.deb; do dpkg -x "$deb" root; done)
 .venv/bin/python "$RECIPE/prepare_photos.py" "$WORK/deb/root" "$WORK"
-train() {  # STAGE RUN: one training run with its config file (resumed from its checkpoint), logging to $WORK/RUN.out
+train() {  # STAGE RUN [--set ...]: one training run with its config file and the frozen parts it needs
+  # (resumed from its checkpoint), logging to $WORK/RUN.out
+  stage=$1 run=$2
+  shift 2
   resume=""
-  [ -f "$WORK/$2/checkpoint.pt" ] && resume=--resume
-  echo "$OLDPHOTO train $1 --source $WORK/photos --config $HERE/$2.yaml --out $WORK/$2 --device cpu --seed 0" > "$WORK/$2.cmd"
-  $OLDPHOTO train "$1" --source "$WORK/photos" --config "$HERE/$2.yaml" --out "$WORK/$2" --device cpu --seed 0 $resume \
-    >> "$WORK/$2.out" 2>&1
+  [ -f "$WORK/$run/checkpoint.pt" ] && resume=--resume
+  echo "$OLDPHOTO train $stage --source $WORK/photos --config $HERE/$run.yaml --out $WORK/$run --device cpu --seed 0 $*" \
+    > "$WORK/$run.cmd"
+  $OLDPHOTO train "$stage" --source "$WORK/photos" --config "$HERE/$run.yaml" --out "$WORK/$run" --device cpu --seed 0 \
+    "$@" $resume >> "$WORK/$run.out" 2>&1
 }
+VAES="--set model.vae_old_weights=$WORK/vae-old/weights.pt --set model.vae_clean_weights=$WORK/vae-clean/weights.pt"
 snapshots() {  # RUN PID: keep a copy of each checkpoint the run writes while PID trains (fusion_curve.py reads them)
   while kill -0 "$2" 2>/dev/null; do
     if [ -f "$WORK/$1/checkpoint.pt" ]; then
@@ -61,10 +66,13 @@ fi
 if [ "$MODE" = fusion ]; then
   keep $MAPPING_RUNS
 else
-  train bopbtl-mapping mapping-bopbtl & train bopbtl-mapping mapping-bopbtl-pnl &
-  train bopbtl-mapping mapping-bopbtl-local & wait
+  for model in $MODELS; do train bopbtl-mapping "mapping-$model" $VAES & done
+  wait
 fi
-for model in $MODELS; do (train bopbtl-fusion "fusion-$model" & snapshots "fusion-$model" $!; wait) & done
+for model in $MODELS; do
+  (train bopbtl-fusion "fusion-$model" $VAES --set "model.mapping_weights=$WORK/mapping-$model/weights.pt" &
+   snapshots "fusion-$model" $!; wait) &
+done
 wait
 ship $SHARED $MAPPING_RUNS $FUSION_RUNS
 $OLDPHOTO weights fetch  # LPIPS backbone for the held-out tables (no network needed once cached)

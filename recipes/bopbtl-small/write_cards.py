@@ -42,6 +42,17 @@ HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
 
 
+def frozen_parts(stage: str, run: str) -> str:
+    """The ``--set`` options train.sh gives ``stage`` for the frozen parts it trains on ("" for none)."""
+    if stage not in ("bopbtl-mapping", "bopbtl-fusion"):
+        return ""
+    parts = (" --set model.vae_old_weights=$WORK/vae-old/weights.pt"
+             " --set model.vae_clean_weights=$WORK/vae-clean/weights.pt")
+    if stage == "bopbtl-fusion":
+        parts += f" --set model.mapping_weights=$WORK/{run.replace('fusion-', 'mapping-', 1)}/weights.pt"
+    return parts
+
+
 def stage_section(work: Path, run: str, stage: str, title: str) -> str:
     """One ``### title`` block: command, steps, time, final losses and size of a stage's export."""
     weights = work / run / "weights.pt"
@@ -57,7 +68,7 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
     return "\n".join([
         f"### {title} (`{run}.pt`)", "",
         f"- command: `oldphoto train {stage} --source $WORK/photos --config {REPO}/{run}.yaml --out $WORK/{run} "
-        f"--device cpu --seed {meta['seed']}`",
+        f"--device cpu --seed {meta['seed']}{frozen_parts(stage, run)}`",
         f"- steps: {meta['steps']} (batch {cfg['batch_size']}, crops {cfg['crop']} px, preset `{cfg['preset']}`, "
         f"{cfg['per_image']} samples per photo, lr {cfg['lr']}, seed {meta['seed']}); {timing}",
         f"- loss weights: L1 {cfg['l1_weight']}, KL {cfg['kl_weight']}, GAN {cfg['gan_weight']}, feature matching "
