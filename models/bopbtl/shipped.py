@@ -16,7 +16,7 @@ from torch import nn
 
 from .. import weights
 from ..checkpoint import CheckpointError
-from .configs import SMALL, BopbtlConfig
+from .configs import SMALL, VARIANTS, BopbtlConfig
 from .parts import load_stage_weights
 
 
@@ -27,11 +27,14 @@ def shipped_dir(config_name: str) -> Path:
 
 def shipped_parts(model: str, config_name: str, fusion: bool = True) -> list[tuple[str, str, Path]]:
     """(network attribute, training stage, file) of each part model ``model`` is assembled from
-    (``fusion``: whether the network has a fusion head, exported per model as ``fusion-<model>.pt``)."""
+    (``fusion``: whether the network has a fusion head, exported per model as ``fusion-<model>.pt``).
+    The VAE models share ``vae-old.pt`` and ``vae-clean.pt``; the plain-autoencoder ablation has its
+    own, ``vae-old-ae.pt`` and ``vae-clean-ae.pt``."""
     folder = shipped_dir(config_name)
+    latent = "" if VARIANTS[model][1] else "-ae"
     parts = [("mapping", "bopbtl-mapping", folder / f"mapping-{model}.pt"),
-             ("vae_old", "bopbtl-vae-old", folder / "vae-old.pt"),
-             ("vae_clean", "bopbtl-vae-clean", folder / "vae-clean.pt"),
+             ("vae_old", "bopbtl-vae-old", folder / f"vae-old{latent}.pt"),
+             ("vae_clean", "bopbtl-vae-clean", folder / f"vae-clean{latent}.pt"),
              ("detector", "bopbtl-detector", folder / "detector.pt")]
     if fusion:
         parts.append(("fusion", "bopbtl-fusion", folder / f"fusion-{model}.pt"))
@@ -53,7 +56,7 @@ def load_shipped(net: nn.Module, model: str) -> dict:
     for attribute, stage, path in shipped_parts(model, net.config.name, net.fusion is not None):
         if not path.is_file():
             raise CheckpointError(f"{path}: no shipped {stage} checkpoint for {model!r} at config "
-                                  f"{net.config.name!r}; train one (see {path.parent / 'train.sh'}) "
+                                  f"{net.config.name!r}; train one (see recipes/bopbtl-{net.config.name}/train.sh) "
                                   "or pass a weights file")
         part = "vae" if attribute.startswith("vae") else attribute
         meta = load_stage_weights(getattr(net, attribute), stage, path, net.config, part)

@@ -3,9 +3,11 @@
 # cards. Run from the repository root:
 #   sh recipes/bopbtl-small/train.sh            every stage
 #   sh recipes/bopbtl-small/train.sh mappings   the three mappings and their fusion heads, between
-#                                                          the VAEs and detector shipped here
+#                                               the VAEs and detector shipped here
+#   sh recipes/bopbtl-small/train.sh ae         the bopbtl-ae latent ablation: its two plain autoencoders,
+#                                               mapping and fusion head (the detector shipped here)
 #   sh recipes/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
-#                                                          detector and mappings shipped here
+#                                               detector and mappings shipped here
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
 # opencv-doc example photos for the held-out checks, colour and grey (downloaded and unpacked under /tmp,
@@ -15,7 +17,7 @@
 # (`oldphoto train ... --resume`, the same weights as an uninterrupted run); delete $WORK to start over.
 set -eu
 MODE=${1:-all}
-case "$MODE" in all|mappings|fusion) ;; *) echo "usage: train.sh [all|mappings|fusion]" >&2; exit 2 ;; esac
+case "$MODE" in all|mappings|fusion|ae) ;; *) echo "usage: train.sh [all|mappings|fusion|ae]" >&2; exit 2 ;; esac
 HERE=models/checkpoints/bopbtl-small  # the shipped exports, their run configs and model cards
 RECIPE=recipes/bopbtl-small          # this script and its helpers
 WORK=/tmp/bopbtl-small-train
@@ -53,6 +55,14 @@ ship() {  # RUN...: copy changed exports into the repository
 keep() {  # RUN...: use the shipped exports instead of training them (no log tells write_cards.py they were not rerun)
   for run in "$@"; do rm -rf "$WORK/$run" && mkdir -p "$WORK/$run" && cp "$HERE/$run.pt" "$WORK/$run/weights.pt"; done
 }
+if [ "$MODE" = ae ]; then  # no held-out tables or cards yet for the ablation
+  AE_VAES="--set model.vae_old_weights=$WORK/vae-old-ae/weights.pt --set model.vae_clean_weights=$WORK/vae-clean-ae/weights.pt"
+  train bopbtl-vae-clean vae-clean-ae & train bopbtl-vae-old vae-old-ae & wait
+  train bopbtl-mapping mapping-bopbtl-ae $AE_VAES
+  train bopbtl-fusion fusion-bopbtl-ae $AE_VAES --set "model.mapping_weights=$WORK/mapping-bopbtl-ae/weights.pt"
+  ship vae-old-ae vae-clean-ae mapping-bopbtl-ae fusion-bopbtl-ae
+  exit 0
+fi
 SHARED="vae-old vae-clean detector"
 MAPPING_RUNS="mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local"
 FUSION_RUNS="fusion-bopbtl fusion-bopbtl-pnl fusion-bopbtl-local"

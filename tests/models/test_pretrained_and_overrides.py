@@ -94,6 +94,9 @@ class TestValues:
                                                                            "mapping-bopbtl.pt"]))
         assert models.list_models(pretrained=True) == sorted([*WITHOUT_WEIGHTS, "bopbtl-local"])
         assert models.missing_weights("bopbtl") == [checkpoints / "bopbtl-small" / "fusion-bopbtl.pt"]
+        folder = checkpoints / "bopbtl-small"  # the autoencoder ablation shares only the detector
+        assert models.missing_weights("bopbtl-ae") == [folder / "mapping-bopbtl-ae.pt", folder / "vae-old-ae.pt",
+                                                       folder / "vae-clean-ae.pt", folder / "fusion-bopbtl-ae.pt"]
 
     @pytest.mark.parametrize("name, overrides, field, value", [
         ("classical", {"h": 3}, "h", 3),
