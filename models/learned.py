@@ -32,13 +32,14 @@ class TorchRestorer(Restorer):
         self.weights_meta: dict = {}
 
     @classmethod
-    def build(cls, config_cls: type, config, pretrained: bool, device: str) -> TorchRestorer:
-        """``cls(config, device)`` from ``config`` (None, dict or ``config_cls``; its ``weights`` field
-        names a weight file); with ``pretrained``, loads those weights or the shipped ones."""
+    def build(cls, config_cls: type, config, pretrained: bool | str | os.PathLike, device: str) -> TorchRestorer:
+        """``cls(config, device)`` from ``config`` (None, dict or ``config_cls``). ``pretrained``: a
+        weight file's path (as for every family), True for the config's ``weights`` field or, when
+        that is None, the shipped file, False for the random initialisation."""
         cfg = make_config(config_cls, config, cls.name)
         restorer = cls(cfg, device)
         if pretrained:
-            restorer.load(cfg.weights)
+            restorer.load(cfg.weights if pretrained is True else pretrained)
         return restorer
 
     @property

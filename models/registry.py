@@ -7,6 +7,7 @@ A factory has the signature ``factory(config=None, pretrained=True, device="auto
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,11 +60,14 @@ def describe(name: str) -> str:
     return MODELS.describe(name)["description"]
 
 
-def create(name: str, config=None, pretrained: bool = True, device: str = "auto"):
+def create(name: str, config=None, pretrained: bool | str | os.PathLike = True, device: str = "auto"):
     """Build model ``name`` (a :class:`~oldphoto.models.base.Restorer`); an unknown name is an
     UnknownNameError listing the registered ones.
 
-    A missing checkpoint with ``pretrained=True`` is an error, never silently random weights.
+    ``pretrained``: True loads the shipped weights (or, for families whose config has a ``weights``
+    field, the file it names), a path loads that weight file, the same way for every family, and
+    False keeps the random initialisation. A missing checkpoint is an error naming the file, never
+    silently random weights.
     """
     return MODELS.create(name, config=config, pretrained=pretrained, device=device)
 

@@ -117,6 +117,16 @@ def test_missing_weights_file_is_an_error_naming_it(tmp_path):
         models.create("sequential", {"weights": str(path)})
 
 
+def test_every_family_takes_a_weight_file_as_pretrained(tmp_path):
+    trained = models.create("sequential", {"width": 8, "depth": 3}, pretrained=False)
+    path = save_weights(tmp_path / "seq.pt", "sequential", {"width": 8, "depth": 3}, trained.network, {})
+    by_path = models.create("sequential", {"width": 8, "depth": 3}, pretrained=str(path))
+    by_field = models.create("sequential", {"width": 8, "depth": 3, "weights": str(path)})
+    assert by_path.fingerprint == by_field.fingerprint  # the float16 file, loaded either way
+    with pytest.raises(CheckpointError, match=f"{tmp_path / 'none.pt'}: checkpoint file not found"):
+        models.create("pix2pix", pretrained=tmp_path / "none.pt")
+
+
 def test_corrupt_weights_file_is_an_error_naming_it(tmp_path):
     path = tmp_path / "corrupt.pt"
     path.write_bytes(b"not a torch file")
