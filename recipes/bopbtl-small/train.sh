@@ -55,11 +55,14 @@ ship() {  # RUN...: copy changed exports into the repository
 keep() {  # RUN...: use the shipped exports instead of training them (no log tells write_cards.py they were not rerun)
   for run in "$@"; do rm -rf "$WORK/$run" && mkdir -p "$WORK/$run" && cp "$HERE/$run.pt" "$WORK/$run/weights.pt"; done
 }
+train_or_keep() {  # STAGE RUN: a part already shipped and not being trained here is used as it is
+  if [ -f "$HERE/$2.pt" ] && [ ! -f "$WORK/$2/checkpoint.pt" ]; then keep "$2"; else train "$@"; fi
+}
 if [ "$MODE" = ae ]; then  # no held-out tables or cards yet for the ablation
   AE_VAES="--set model.vae_old_weights=$WORK/vae-old-ae/weights.pt --set model.vae_clean_weights=$WORK/vae-clean-ae/weights.pt"
-  train bopbtl-vae-clean vae-clean-ae & train bopbtl-vae-old vae-old-ae & wait
-  train bopbtl-mapping mapping-bopbtl-ae $AE_VAES
-  train bopbtl-fusion fusion-bopbtl-ae $AE_VAES --set "model.mapping_weights=$WORK/mapping-bopbtl-ae/weights.pt"
+  train_or_keep bopbtl-vae-clean vae-clean-ae & train_or_keep bopbtl-vae-old vae-old-ae & wait
+  train_or_keep bopbtl-mapping mapping-bopbtl-ae $AE_VAES
+  train_or_keep bopbtl-fusion fusion-bopbtl-ae $AE_VAES --set "model.mapping_weights=$WORK/mapping-bopbtl-ae/weights.pt"
   ship vae-old-ae vae-clean-ae mapping-bopbtl-ae fusion-bopbtl-ae
   exit 0
 fi
