@@ -240,7 +240,9 @@ def _run(stage: Stage, dataset: Dataset, out: Path, model_cfg, train_cfg, seed: 
     bar.close()
     weights = None
     total = seconds()
-    if info.is_main:
+    if info.is_main and step == start and (out / "weights.pt").is_file():
+        weights = out / "weights.pt"  # a finished run resumed: its export stays as written (final losses too)
+    elif info.is_main:
         meta = {"stage": stage.name, "seed": seed, "steps": step, "train_config": config_dict(train_cfg),
                 "final_losses": last, "world_size": info.world_size, "device": str(info.device),
                 "train_seconds": total}

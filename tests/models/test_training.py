@@ -308,6 +308,10 @@ def test_train_command_on_builtin_photos_and_resume(tmp_path):
     resumed = CliRunner().invoke(main, [*args, "--steps", "3", "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 3
+    export = (out / "weights.pt").read_bytes()
+    finished = CliRunner().invoke(main, [*args, "--steps", "3", "--resume"])  # nothing left to train
+    assert finished.exit_code == 0, finished.output
+    assert (out / "weights.pt").read_bytes() == export  # not re-exported without its final losses
     both = CliRunner().invoke(main, ["train", "sequential", "--source", "builtin", "--data", str(tmp_path),
                                      "--out", str(tmp_path / "x")])
     assert both.exit_code != 0 and "exactly one of --data DIR" in both.output
