@@ -15,6 +15,7 @@ A registry is also a read-only mapping from name to the registered object (``REG
 from __future__ import annotations
 
 import builtins
+import importlib
 import reprlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,17 @@ def first_line(value: object) -> str:
     """The first line of ``value``'s docstring ("" without one)."""
     lines = (getattr(value, "__doc__", None) or "").strip().splitlines()
     return lines[0] if lines else ""
+
+
+def importing(modules: Iterable[str]) -> Callable[[], None]:
+    """A registry ``load`` that imports each of ``modules`` (which register their entries when imported)."""
+    names = tuple(modules)
+
+    def load() -> None:
+        for name in names:
+            importlib.import_module(name)
+
+    return load
 
 
 class Registry(Mapping[str, T], Generic[T]):

@@ -6,12 +6,11 @@ A factory has the signature ``factory(config=None, pretrained=True, device="auto
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from oldphoto.infra.registry import Registry
+from oldphoto.infra.registry import Registry, importing
 
 # Modules that register models when imported (one file or package per model family).
 FAMILY_MODULES: list[str] = [
@@ -24,14 +23,7 @@ FAMILY_MODULES: list[str] = [
     "oldphoto.models.face",
 ]
 
-
-def load_families() -> None:
-    """Import every module in FAMILY_MODULES (each registers its models)."""
-    for module in FAMILY_MODULES:
-        importlib.import_module(module)
-
-
-MODELS: Registry[Callable] = Registry("model", load=load_families)
+MODELS: Registry[Callable] = Registry("model", load=importing(FAMILY_MODULES))
 
 
 def register_model(name: str, description: str = "",

@@ -1,10 +1,11 @@
 """The shared Registry and UnknownNameError (oldphoto.infra.registry)."""
 
 import pickle
+import sys
 
 import pytest
 
-from oldphoto.infra.registry import Registry, UnknownNameError
+from oldphoto.infra.registry import Registry, UnknownNameError, importing
 
 
 def make_shapes() -> Registry:
@@ -106,3 +107,14 @@ class TestValues:
         assert shapes.list() == [] and len(attempts) == 2
         shapes.list()
         assert len(attempts) == 2
+
+
+def test_importing_loads_the_registering_modules_at_the_first_lookup(tmp_path, monkeypatch):
+    (tmp_path / "shape_plugin.py").write_text("REGISTERED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "shape_plugin", raising=False)
+    shapes = Registry("shape", load=importing(["shape_plugin"]))
+    assert "shape_plugin" not in sys.modules
+    assert shapes.list() == [] and sys.modules["shape_plugin"].REGISTERED
+    with pytest.raises(ModuleNotFoundError, match="no_such_plugin"):
+        Registry("shape", load=importing(["no_such_plugin"])).list()

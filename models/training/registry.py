@@ -7,10 +7,9 @@ module under :mod:`oldphoto.models.training.families` (listed in ``TRAINER_MODUL
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
-from oldphoto.infra.registry import Registry
+from oldphoto.infra.registry import Registry, importing
 
 # Modules that register trainers when imported (one per trainable model family).
 TRAINER_MODULES: tuple[str, ...] = (
@@ -20,14 +19,7 @@ TRAINER_MODULES: tuple[str, ...] = (
     "oldphoto.models.training.families.face",
 )
 
-
-def load_trainers() -> None:
-    """Import every module in TRAINER_MODULES (each registers its family's training stages)."""
-    for module in TRAINER_MODULES:
-        importlib.import_module(module)
-
-
-TRAINERS: Registry[type] = Registry("trainer", load=load_trainers)
+TRAINERS: Registry[type] = Registry("trainer", load=importing(TRAINER_MODULES))
 
 
 def register_trainer(name: str) -> Callable[[type], type]:
