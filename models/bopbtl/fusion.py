@@ -129,6 +129,28 @@ class FusionHead(nn.Module):
         nn.init.zeros_(last.bias)
         self.body = nn.Sequential(*layers, last)
 
+    def start_from_denoiser(self, denoiser: nn.Sequential) -> None:
+        """Start the residual body from a trained residual denoiser's conv stack ``denoiser`` (3x3
+        convs of this head's width and depth with ReLUs between, predicting the noise n(x) of a
+        3-channel image, as :class:`~oldphoto.models.baselines.sequential.DnCNN`'s ``body``): the
+        toned-input channels of the first conv take its weights, the translation and mask channels
+        start at zero and the last conv is negated, so outside the mask the head returns x' - n(x')."""
+        ours = [layer for layer in self.body if isinstance(layer, nn.Conv2d)]
+        theirs = [layer for layer in denoiser if isinstance(layer, nn.Conv2d)]
+        shapes = [tuple(layer.weight.shape) for layer in theirs]
+        expected = [(ours[0].out_channels, IMAGE_CHANNELS, 3, 3)] + [tuple(layer.weight.shape) for layer in ours[1:]]
+        if shapes != expected:
+            raise ValueError(f"the denoiser's convolutions {shapes} do not match the head's {expected}")
+        with torch.no_grad():
+            ours[0].weight.zero_()
+            ours[0].weight[:, :IMAGE_CHANNELS] = theirs[0].weight
+            ours[0].bias.copy_(theirs[0].bias)
+            for mine, source in zip(ours[1:-1], theirs[1:-1], strict=True):
+                mine.weight.copy_(source.weight)
+                mine.bias.copy_(source.bias)
+            ours[-1].weight.copy_(-theirs[-1].weight)
+            ours[-1].bias.copy_(-theirs[-1].bias)
+
     @staticmethod
     def full_mask(image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """``mask`` as B x 1 x H x W floats, zeros when None."""

@@ -28,7 +28,9 @@ class BopbtlStageConfig:
     ``bopbtl-fusion``; ``mapping_weights``: the exported mapping, needed by ``bopbtl-fusion``;
     ``fusion_weights``: a ``bopbtl-fusion`` export that a fusion run starts from instead of the
     zero-started head (a second training phase on other data or losses; resuming still continues
-    from the run's own checkpoint)."""
+    from the run's own checkpoint); ``denoiser_weights``: a ``sequential`` export (its width and
+    depth equal to the fusion head's) that starts the head's residual body after that (see
+    :meth:`~.fusion.FusionHead.start_from_denoiser`), so a fusion run begins as that denoiser."""
 
     size: str = "small"
     model: str = "bopbtl"
@@ -37,6 +39,7 @@ class BopbtlStageConfig:
     vae_clean_weights: str | None = None
     mapping_weights: str | None = None
     fusion_weights: str | None = None
+    denoiser_weights: str | None = None
 
     def __post_init__(self) -> None:
         if self.model not in VARIANTS:

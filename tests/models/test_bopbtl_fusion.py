@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from oldphoto import models
+from oldphoto.models.baselines.sequential import DnCNN
 from oldphoto.models.bopbtl import configs
 from oldphoto.models.bopbtl.fusion import (
     TONE_QUANTILES,
@@ -164,3 +165,26 @@ class TestMonochrome:
         free.net.load_state_dict(restorer.net.state_dict())
         coloured = PhotoRestorer(free).restore(image, None, Plan(False, None, 1 << 20))
         assert np.ptp(coloured.astype(int), axis=2).max() > 0
+
+
+class TestStartFromDenoiser:
+    def test_head_returns_the_denoisers_output_outside_the_mask(self):
+        denoiser = DnCNN(16, 4)
+        head = FusionHead(configs.FusionConfig(width=16, depth=4, tone=8))
+        head.start_from_denoiser(denoiser.body)
+        generator = torch.Generator().manual_seed(1)
+        image, translated = torch.rand(2, 1, 3, 20, 24, generator=generator)
+        mask = torch.zeros(1, 1, 20, 24)
+        mask[..., 5:9, :] = 1
+        with torch.no_grad():
+            out, expected = head(image, translated, mask), denoiser(image)
+        # The untrained tone stage is the identity, and the translation only counts inside the mask.
+        torch.testing.assert_close(out * (1 - mask), expected * (1 - mask), atol=1e-6, rtol=0)
+        torch.testing.assert_close(out * mask, (translated + expected - image) * mask, atol=1e-6, rtol=0)
+
+    def test_a_denoiser_of_another_shape_is_refused(self):
+        head = FusionHead(configs.FusionConfig(width=16, depth=4))
+        with pytest.raises(ValueError, match="do not match"):
+            head.start_from_denoiser(DnCNN(16, 5).body)
+        with pytest.raises(ValueError, match="do not match"):
+            head.start_from_denoiser(DnCNN(8, 4).body)

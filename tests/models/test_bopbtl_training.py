@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from oldphoto import models
+from oldphoto.models.baselines.sequential import DnCNN
 from oldphoto.models.bopbtl import configs
 from oldphoto.models.bopbtl.assemble import assemble_weights
 from oldphoto.models.bopbtl.configs import BopbtlConfig
@@ -130,6 +131,24 @@ def test_every_stage_trains_and_the_restorer_loads_the_assembled_weights(tmp_pat
     load_stage_weights(second, "bopbtl-fusion", tmp_path / "fusion-2" / "weights.pt", TINY, "fusion")
     for (name, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0, msg=name)
+    # A run started from a denoiser export (at a negligible learning rate) exports a head that is that
+    # denoiser outside the mask; one of another depth is refused, naming the file.
+    denoiser = DnCNN(TINY.fusion.width, TINY.fusion.depth)
+    save_weights(tmp_path / "denoiser.pt", "sequential", {"width": TINY.fusion.width, "depth": TINY.fusion.depth},
+                 denoiser, {})
+    from_denoiser = {**mapping_config, "mapping_weights": str(tmp_path / "mapping" / "weights.pt"),
+                     "denoiser_weights": str(tmp_path / "denoiser.pt")}
+    run_stage("bopbtl-fusion", tmp_path / "fusion-d", from_denoiser, lr=1e-12, gan_weight=0.0,
+              feature_matching_weight=0.0)
+    started = BopbtlNet(TINY).fusion
+    load_stage_weights(started, "bopbtl-fusion", tmp_path / "fusion-d" / "weights.pt", TINY, "fusion")
+    image = ScratchedStripes()[2]["degraded"][None]
+    with torch.no_grad():
+        torch.testing.assert_close(started(image, image * 0), denoiser(image), atol=1e-4, rtol=0)
+    save_weights(tmp_path / "deep.pt", "sequential", {"width": TINY.fusion.width, "depth": TINY.fusion.depth + 1},
+                 DnCNN(TINY.fusion.width, TINY.fusion.depth + 1), {})
+    with pytest.raises(CheckpointError, match="deep.pt"):
+        run_stage("bopbtl-fusion", tmp_path / "fusion-e", {**from_denoiser, "denoiser_weights": str(tmp_path / "deep.pt")})
 
     weights = assemble_weights("bopbtl-pnl", tiny_size, tmp_path / "old" / "weights.pt",
                                tmp_path / "clean" / "weights.pt", tmp_path / "mapping" / "weights.pt",

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from oldphoto.models.baselines.sequential import DnCNN, SequentialConfig
 from oldphoto.models.bopbtl.configs import BopbtlConfig
 from oldphoto.models.bopbtl.detector import ScratchDetector, rgb_to_grey
 from oldphoto.models.bopbtl.fusion import FusionHead
@@ -34,9 +35,9 @@ from oldphoto.models.bopbtl.mapping import Mapping
 from oldphoto.models.bopbtl.model import latent_mask
 from oldphoto.models.bopbtl.parts import BopbtlStageConfig, load_stage_weights
 from oldphoto.models.bopbtl.vae import VAE
-from oldphoto.models.checkpoint import CheckpointError
+from oldphoto.models.checkpoint import CheckpointError, load_checkpoint
 from oldphoto.models.configs import config_dict
-from oldphoto.models.weights import save_weights
+from oldphoto.models.weights import load_weights, save_weights
 
 from ..config import TrainConfig
 from ..discriminators import MultiScaleDiscriminator, latent_discriminator
@@ -342,11 +343,25 @@ def load_frozen_mapping(config: BopbtlConfig, path: str | None, device: torch.de
     return mapping.to(device).eval().requires_grad_(False)
 
 
+def start_from_denoiser(head: FusionHead, path: str) -> None:
+    """Start ``head``'s residual body from the ``sequential`` export at ``path`` (an error naming the
+    file when it is unusable or its width and depth differ from the head's)."""
+    payload = load_checkpoint(path, required=("config",))
+    try:
+        config = SequentialConfig(**payload["config"])
+        denoiser = DnCNN(config.width, config.depth)
+        load_weights(denoiser, "sequential", path)
+        head.start_from_denoiser(denoiser.body)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: cannot start the fusion head from this denoiser: {exc}") from exc
+
+
 @register_trainer("bopbtl-fusion")
 class FusionStage(_GanStage):
     """The fusion head on the frozen translation: image L1, perceptual, conditional LSGAN and feature
     matching against the clean photo, ``identity_fraction`` of the items being identity pairs; the
-    head starts from the model config's ``fusion_weights`` when given."""
+    head starts from the model config's ``fusion_weights``, then its body from ``denoiser_weights``,
+    when given."""
 
     def build(self):
         config = self.model_config.network_config()
@@ -358,6 +373,8 @@ class FusionStage(_GanStage):
         fusion, disc = FusionHead(config.fusion), MultiScaleDiscriminator(6, config.discriminator)
         if self.model_config.fusion_weights:
             load_stage_weights(fusion, "bopbtl-fusion", self.model_config.fusion_weights, config, "fusion")
+        if self.model_config.denoiser_weights:
+            start_from_denoiser(fusion, self.model_config.denoiser_weights)
         lr = self.train_config.lr
         return {"fusion": fusion, "disc": disc}, {"fusion": adam(fusion, lr=lr), "disc": adam(disc, lr=lr)}
 
