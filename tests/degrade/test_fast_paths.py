@@ -1,5 +1,7 @@
 """The speed-ups give the bytes of the plain numpy/OpenCV formulation they replace ."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -178,5 +180,5 @@ def test_pick_draws_what_rng_choice_draws():
 def test_op_records_keep_every_field_in_order():
     op = degrade.Scratches(count=(2, 4))
     record = op.to_dict()
-    assert list(record) == ["type", *op.__dataclass_fields__]
+    assert list(record) == ["type", *(f.name for f in dataclasses.fields(op) if f.name != "version")]
     assert record["count"] == [2, 4] and degrade.from_dict(record).to_dict() == record
