@@ -164,7 +164,7 @@ def bench() -> None:
 @bench.command("degrade")
 @click.option("--size", "sizes", multiple=True, type=int, help="Square image side(s); default 256, 512, 1024.")
 @click.option("--n", default=100, show_default=True, type=click.IntRange(min=1), help="Calls per measurement.")
-@click.option("--only", default=None, help="Comma-separated op/preset names to measure.")
+@click.option("--only", default=None, help="Comma-separated op/preset names to measure (their NAME-vN versions too).")
 def bench_degrade_cmd(sizes, n, only) -> None:
     """Images/s on one thread for every op and preset, beside albumentations equivalents."""
     from oldphoto.benchmark.speed.degrade import bench_degrade

@@ -107,6 +107,26 @@ def _normal_quantiles() -> np.ndarray:
     return q.astype(np.float32)
 
 
+@functools.cache
+def _byte_quantiles() -> np.ndarray:
+    q = ndtri((np.arange(256, dtype=np.float64) + 0.5) / 256.0)
+    q /= q.std()
+    return q.astype(np.float32)
+
+
+def byte_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
+    """float32 N(0, ``std``) deviates of ``shape``, one random byte each (the version-2 noise draws).
+
+    Each byte picks one of 256 equiprobable quantiles of N(0, 1) (rescaled to unit std, tails cut
+    at +-2.9 sigma) through ``cv2.LUT``: half the random bits and about half the time of
+    :func:`normal_indices` and its lookup; once added to 8-bit images the difference is a slightly
+    shorter tail (0.4% of deviates lie beyond 2.9 sigma in a true Gaussian).
+    """
+    count = int(np.prod(shape))
+    raw = random_bytes(rng, count).reshape(shape[0] if len(shape) > 1 else 1, -1)
+    return cv2.LUT(raw, _byte_quantiles() * np.float32(std)).reshape(shape)
+
+
 def random_bytes(rng: np.random.Generator, count: int) -> np.ndarray:
     """``count`` random bytes (uint8 array): the bytes of ``rng.bytes(count)``, about twice as fast,
     leaving ``rng`` to draw the same numbers afterwards.

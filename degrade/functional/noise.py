@@ -5,23 +5,34 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._util import add_float, normal_indices, normal_table, random_bytes, to_uint8
+from ._util import add_float, byte_normal, normal_indices, normal_table, random_bytes, to_uint8
 
 
-def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool = True) -> np.ndarray:
+def normal_noise(rng: np.random.Generator, shape: tuple[int, ...], std: float, version: int = 1) -> np.ndarray:
+    """float32 N(0, ``std``) deviates of ``shape``: 16-bit table lookup (version 1) or one byte each
+    (version 2, :func:`._util.byte_normal`)."""
+    if version == 1:
+        return normal_table(std).take(normal_indices(rng, shape), mode="wrap")
+    return byte_normal(rng, shape, std)
+
+
+def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool = True,
+                   version: int = 1) -> np.ndarray:
     """Additive zero-mean Gaussian noise of standard deviation ``sigma`` (grey levels).
 
-    ``per_channel=False`` adds the same noise to every channel (luminance-only noise).
+    ``per_channel=False`` adds the same noise to every channel (luminance-only noise). ``version``:
+    of the draws (see :func:`normal_noise`).
     """
     rng = np.random.default_rng(seed)
     shape = image.shape if per_channel or image.ndim == 2 else image.shape[:2]
-    return add_float(image, normal_table(sigma).take(normal_indices(rng, shape), mode="wrap"))
+    return add_float(image, normal_noise(rng, shape, sigma, version))
 
 
-def speckle_noise(image: np.ndarray, sigma: float, seed: int) -> np.ndarray:
-    """Multiplicative noise ``x + x * n``, ``n ~ N(0, sigma)``; ``sigma`` is relative (0-1)."""
+def speckle_noise(image: np.ndarray, sigma: float, seed: int, version: int = 1) -> np.ndarray:
+    """Multiplicative noise ``x + x * n``, ``n ~ N(0, sigma)``; ``sigma`` is relative (0-1).
+    ``version``: of the draws (see :func:`normal_noise`)."""
     rng = np.random.default_rng(seed)
-    noise = normal_table(sigma).take(normal_indices(rng, image.shape), mode="wrap")
+    noise = normal_noise(rng, image.shape, sigma, version)
     noise *= image
     return add_float(image, noise)
 
