@@ -7,7 +7,7 @@ import numpy as np
 
 from ..seeding import SEED_MAX
 from .blend import blend_where, channels, settle
-from .paper import paper_layer
+from .paper import paper_layer, paper_layer8
 from .shapes import blob, fill, jagged
 
 BACKGROUNDS = {"white": (0.96, 0.96, 0.95), "black": (0.05, 0.05, 0.05),
@@ -24,13 +24,14 @@ def _box(canvas: np.ndarray) -> tuple[slice, slice] | None:
 
 def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: float, feather: float,
           elastic: float, seed: int, directory: str | None = None,
-          texture: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+          texture: dict | None = None, version: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``count`` irregular holes with radius ``size`` (fraction of the short side) whose outline
     wobbles by ``roughness``, feathered over ``feather`` pixels (Gaussian sigma), with a soft dark
     halo of broken emulsion and dirt just outside the edge, revealing paper:
     light procedural paper (little yellowing), or a user texture (see :func:`.paper.paper_layer`).
 
-    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
+    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`. ``version`` 2 makes the
+    paper with :func:`.paper.paper_layer8`.
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
@@ -48,8 +49,9 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
     sharp = alpha[box]
     a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
     shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
-    paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
-                        grey=channels(image) == 1)
+    layer = paper_layer if version == 1 else paper_layer8
+    paper = layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
+                  grey=channels(image) == 1)
     sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
     sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)
     out[box], mask[box] = settle(image[box], sub, smask | hmask)
