@@ -101,7 +101,8 @@ def luma8(image: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _normal_quantiles() -> np.ndarray:
+def normal_quantiles() -> np.ndarray:
+    """The unit table of :func:`normal_table` (65,536 float32 quantiles of N(0, 1); read only)."""
     q = ndtri((np.arange(65536, dtype=np.float64) + 0.5) / 65536.0)
     q /= q.std()
     return q.astype(np.float32)
@@ -154,7 +155,7 @@ def normal_table(std: float = 1.0) -> np.ndarray:
     The unit table is scaled by ``float32(std)``, which gives the same float32 values as scaling
     every looked-up deviate.
     """
-    return _normal_quantiles() * np.float32(std)
+    return normal_quantiles() * np.float32(std)
 
 
 def normal_indices(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

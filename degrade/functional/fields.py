@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._util import normal_indices, normal_table, scratch
+from ._util import normal_indices, normal_quantiles, scratch
 
 
 def smooth_noise(height: int, width: int, cell: float, rng: np.random.Generator,
@@ -91,7 +91,7 @@ def grid_shape(height: int, width: int, cell: float) -> tuple[int, int]:
 def table_grid(shape: tuple[int, int], std: float, rng: np.random.Generator) -> np.ndarray:
     """float32 grid of N(0, ``std``) deviates drawn by table lookup (see :func:`._util.normal_indices`):
     the version-2 draws, several times faster than ``rng.standard_normal``."""
-    grid = normal_table().take(normal_indices(rng, shape), mode="wrap")
+    grid = normal_quantiles().take(normal_indices(rng, shape), mode="wrap")
     grid *= np.float32(std)
     return grid
 
