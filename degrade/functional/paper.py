@@ -186,7 +186,7 @@ def procedural_paper8(height: int, width: int, yellowing: float, elastic: float,
     """Version 2 of :func:`procedural_paper`, uint8 (0-255) HxWx3 (HxW luma if ``grey``): the same
     components, feature sizes and amplitudes, made faster. The smooth parts (mottling at two scales,
     yellowing) are made at 1/``LOW`` of the size, coloured there and enlarged once (bilinear); the fine
-    grain is drawn by table lookup; the fibres are bent by moving their points
+    grain is drawn one random byte per grid value; the fibres are bent by moving their points
     (:func:`.fields.point_warp`) instead of warping a full-size canvas; grain and fibres multiply the
     coloured paper (v1 adds them to its lightness before colouring: the same to about 0.2%).
     """
