@@ -61,12 +61,18 @@ def albumentations_peers() -> dict[str, Callable]:
     }
 
 
-def _rate(fn: Callable[[int], object], n: int) -> float:
-    fn(0)
-    start = time.perf_counter()
+def _rates(fns: list[Callable[[int], object]], n: int) -> list[float]:
+    """Calls per second of each of ``fns``: one warm-up call each, then ``n`` calls each (arguments 1
+    to n), taken in turn call by call, so load from other processes falls on all of them alike."""
+    for fn in fns:
+        fn(0)
+    spent = [0.0] * len(fns)
     for i in range(n):
-        fn(i + 1)
-    return n / (time.perf_counter() - start)
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn(i + 1)
+            spent[k] += time.perf_counter() - start
+    return [n / t for t in spent]
 
 
 def op_breakdown(pipe: degrade.Pipeline, image, n: int) -> tuple[dict[str, float], Counter, float]:
@@ -125,8 +131,11 @@ def _selected(subjects: dict[str, degrade.Pipeline], names: list[str] | None) ->
     return [name for name in subjects if name in names or base_name(name) in names]
 
 
-def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None) -> Iterator[str]:
-    """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio."""
+def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None,
+                  interleave: bool = False) -> Iterator[str]:
+    """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio. ``interleave``:
+    time oldphoto and albumentations call by call in turn instead of ``n`` calls of one, then of
+    the other (steadier ratios on a loaded machine)."""
     previous = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
@@ -141,13 +150,13 @@ def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None 
             image = cv2.resize(photo, (size, size), interpolation=cv2.INTER_AREA)
             for name in selected:
                 pipe = subjects[name]
-                ours = _rate(lambda i: pipe(image, seed=i), n)  # noqa: B023 - _rate calls it at once, in this iteration
+                fns = [lambda i: pipe(image, seed=i)]  # noqa: B023 - _rates calls it at once, in this iteration
                 if base_name(name) in peers:
                     peer = peers[base_name(name)]()
-                    theirs = _rate(lambda i: peer(image=image), n)  # noqa: B023 - _rate calls it at once, in this iteration
-                    yield f"{name:<22}{size:>6}{ours:>11.1f}{theirs:>11.1f}{ours / theirs:>8.2f}"
-                else:
-                    yield f"{name:<22}{size:>6}{ours:>11.1f}{'-':>11}{'-':>8}"
+                    fns.append(lambda i: peer(image=image))  # noqa: B023 - _rates calls it at once, in this iteration
+                rates = _rates(fns, n) if interleave else [_rates([fn], n)[0] for fn in fns]
+                theirs = f"{rates[1]:>11.1f}{rates[0] / rates[1]:>8.2f}" if len(rates) == 2 else f"{'-':>11}{'-':>8}"
+                yield f"{name:<22}{size:>6}{rates[0]:>11.1f}{theirs}"
                 if name in presets:
                     yield from _breakdown_lines(pipe, image, n)
     finally:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from oldphoto import degrade
+from oldphoto.benchmark.speed.degrade import bench_degrade
 from oldphoto.benchmark.speed.versions import compare, pattern_stats, photos, preset_ops
 from oldphoto.degrade import DegradeError
 from oldphoto.degrade.presets import UPGRADED, at_version, preset_dict
@@ -157,3 +158,19 @@ def test_the_statistics_tell_a_no_op_from_the_degradation(photo):
     moved = pattern_stats(photo, res.image, res.masks)
     assert still == {"mean": 0.0, "std": 0.0, "hf": 0.0, "changed": 0.0, "coverage": 0.0}
     assert moved["std"] > 0 and moved["hf"] > 0 and moved["coverage"] == moved["changed"] > 0
+
+
+# --- bench degrade -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("interleave", [False, True])
+def test_bench_degrade_reports_v2_rows_beside_v1(interleave):
+    lines = list(bench_degrade((32,), 2, ["bopbtl-code", "FilmGrain"], interleave))
+    rows = {line.split()[0]: line.split() for line in lines[2:] if not line.startswith(" ")}
+    assert list(rows) == ["FilmGrain", "FilmGrain-v2", "bopbtl-code", "bopbtl-code-v2"]
+    assert rows["FilmGrain-v2"][3:] == ["-", "-"]
+    for name in ("bopbtl-code", "bopbtl-code-v2"):
+        ours, theirs, ratio = map(float, rows[name][2:])
+        assert ratio == pytest.approx(ours / theirs, abs=0.01)
+    assert sum("(rest of the call)" in line for line in lines) == 2  # a breakdown under each preset
+    with pytest.raises(ValueError, match="unknown op/preset names"):
+        list(bench_degrade((32,), 1, ["nope"]))
