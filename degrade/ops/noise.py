@@ -61,7 +61,11 @@ class SpeckleNoise(Op):
 @register
 @dataclass
 class SaltPepperNoise(Op):
-    """Impulse noise: a fraction ``amount`` (0-1) of elements set to 0 or 255; ``salt`` is the 255 share."""
+    """Impulse noise: a fraction ``amount`` (0-1) of elements set to 0 or 255; ``salt`` is the 255 share.
+    ``version=2``: the replaced elements drawn sparsely (a binomial count, then their places), several
+    times faster at small ``amount``."""
+
+    VERSIONS = (1, 2)
 
     amount: tuple = (0.0, 0.01)
     salt: tuple = (0.3, 0.8)
@@ -76,7 +80,7 @@ class SaltPepperNoise(Op):
                 "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
-        return F.salt_pepper_noise(image, params["amount"], params["salt"], params["seed"])
+        return F.salt_pepper_noise(image, params["amount"], params["salt"], params["seed"], self.version)
 
 
 @register
