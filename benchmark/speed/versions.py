@@ -36,13 +36,17 @@ def pattern_stats(clean: np.ndarray, degraded: np.ndarray, masks: dict[str, np.n
             "coverage": float(masks["defects"].mean()) if "defects" in masks else 0.0}
 
 
-def version_stats(op: dict, version: int, images: Iterable[np.ndarray], seeds: int) -> dict[str, float]:
-    """Mean of :func:`pattern_stats` over ``seeds`` calls (seeds 0 to ``seeds - 1``) on each of
-    ``images`` of the op described by ``op`` (its dict form) at ``version``, always applied."""
-    pipe = degrade.Pipeline([degrade.from_dict({**op, "version": version, "p": 1.0})])
-    rows = [pattern_stats(image, (res := pipe(image, seed=seed)).image, res.masks)
+def pipeline_stats(pipe: degrade.Pipeline, images: Iterable[np.ndarray], seeds: int) -> dict[str, float]:
+    """Mean of :func:`pattern_stats` over ``seeds`` calls of ``pipe`` (seeds 0 to ``seeds - 1``) on
+    each of ``images`` (against the clean target, so greyscale targets compare as such)."""
+    rows = [pattern_stats((res := pipe(image, seed=seed)).target, res.image, res.masks)
             for image in images for seed in range(seeds)]
     return {name: float(np.mean([row[name] for row in rows])) for name in STATS}
+
+
+def version_stats(op: dict, version: int, images: Iterable[np.ndarray], seeds: int) -> dict[str, float]:
+    """:func:`pipeline_stats` of the op described by ``op`` (its dict form) at ``version``, always applied."""
+    return pipeline_stats(degrade.Pipeline([degrade.from_dict({**op, "version": version, "p": 1.0})]), images, seeds)
 
 
 def compare(op: dict, images: list[np.ndarray], seeds: int, version: int = 2) -> dict[str, dict[str, float]]:
@@ -67,17 +71,24 @@ def photos(size: int) -> list[np.ndarray]:
             for name in PHOTOS]
 
 
+def _lines(label: str, stats: dict[str, dict[str, float]]) -> Iterator[str]:
+    for name in STATS:
+        one, two = stats["v1"][name], stats["v2"][name]
+        ratio = f"{two / one:>8.3f}" if one else f"{'-':>8}"
+        yield f"{label:<16}{name:<10}{one:>10.4f}{two:>10.4f}{ratio}"
+
+
 def report(preset: str = "bopbtl-paper", size: int = 256, seeds: int = 200) -> Iterator[str]:
-    """Table lines: per op of ``preset`` with a version 2, each statistic for v1 and v2 and their ratio."""
+    """Table lines: per op of ``preset`` with a version 2, each statistic for v1 and v2 and their
+    ratio, then the same for the whole preset against its ``-v2`` twin."""
     images = photos(size)
     yield f"{len(images)} photos at {size} px x {seeds} seeds; grey levels (mean, std, hf), shares (changed, coverage)"
     yield f"{'op':<16}{'stat':<10}{'v1':>10}{'v2':>10}{'v2/v1':>8}"
     for op in preset_ops(preset):
-        stats = compare(op, images, seeds)
-        for name in STATS:
-            one, two = stats["v1"][name], stats["v2"][name]
-            ratio = f"{two / one:>8.3f}" if one else f"{'-':>8}"
-            yield f"{op['type']:<16}{name:<10}{one:>10.4f}{two:>10.4f}{ratio}"
+        yield from _lines(op["type"], compare(op, images, seeds))
+    whole = {f"v{v}": pipeline_stats(degrade.preset(name), images, seeds)
+             for v, name in ((1, preset), (2, f"{preset}-v2"))}
+    yield from _lines(preset, whole)
 
 
 if __name__ == "__main__":
