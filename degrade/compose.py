@@ -127,8 +127,9 @@ class Op(Transform):
         return mask
 
     def to_dict(self) -> dict:
-        head = {"type": type(self).__name__} if self.version == 1 else {"type": type(self).__name__,
-                                                                         "version": self.version}
+        head = {"type": type(self).__name__}
+        if self.version != 1:
+            head["version"] = self.version
         return {**head, **{name: jsonable(getattr(self, name)) for name in field_names(type(self))}}
 
     def run(self, state: State, seed: int, path: tuple[int, ...], force: bool = False) -> None:

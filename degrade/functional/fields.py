@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -94,7 +96,8 @@ def table_grid(shape: tuple[int, int], std: float, rng: np.random.Generator) -> 
     return byte_normal(rng, shape, std)
 
 
-def point_warp(elastic: float, height: int, width: int, cell: float, rng: np.random.Generator):
+def point_warp(elastic: float, height: int, width: int, cell: float,
+               rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
     """A function moving float (x, y) points (n x 2) by a smooth random displacement of ``elastic`` px
     std with ``cell``-pixel features (the identity when ``elastic`` is 0).
 
