@@ -57,6 +57,20 @@ def test_scratches_v2_with_no_or_many_scratches(photo):
         assert res.masks["scratch"].any() == bool(count + film)
 
 
+@pytest.mark.parametrize("grey_image", [False, True])
+def test_version_2_papers_from_a_user_folder(grey_image, photo, tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / f"paper{i}.png"), rng.integers(120, 256, (40, 50, 3), dtype=np.uint8))
+    image = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY) if grey_image else photo
+    res = always("PaperTexture", 2, textures=str(tmp_path), opacity=0.5, modes="multiply", elastic=3.0)(image, seed=4)
+    assert res.params["ops"][0]["params"]["texture"]["file"] in ("paper0.png", "paper1.png")
+    assert (res.image.astype(int) <= image.astype(int) + 1).all() and (res.image != image).any()
+    np.testing.assert_array_equal(degrade.replay(image, res.params).image, res.image)
+    holes = always("Holes", 2, textures=str(tmp_path), count=3, size=0.2)(image, seed=2)
+    assert holes.masks["hole"].any()
+
+
 # --- determinism ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,version", VERSIONED)
