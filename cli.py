@@ -164,13 +164,15 @@ def bench() -> None:
 @bench.command("degrade")
 @click.option("--size", "sizes", multiple=True, type=int, help="Square image side(s); default 256, 512, 1024.")
 @click.option("--n", default=100, show_default=True, type=click.IntRange(min=1), help="Calls per measurement.")
-@click.option("--only", default=None, help="Comma-separated op/preset names to measure.")
-def bench_degrade_cmd(sizes, n, only) -> None:
+@click.option("--only", default=None, help="Comma-separated op/preset names to measure (their NAME-vN versions too).")
+@click.option("--interleave", is_flag=True, help="Time oldphoto and albumentations call by call in turn "
+              "(steadier ratios on a loaded machine).")
+def bench_degrade_cmd(sizes, n, only, interleave) -> None:
     """Images/s on one thread for every op and preset, beside albumentations equivalents."""
     from oldphoto.benchmark.speed.degrade import bench_degrade
 
     names = only.split(",") if only else None
-    for line in bench_degrade(sizes or (256, 512, 1024), n, names):
+    for line in bench_degrade(sizes or (256, 512, 1024), n, names, interleave):
         click.echo(line)
 
 

@@ -21,7 +21,7 @@ from . import serialize
 from .functional._util import warm_allocator
 from .seeding import SEED_MAX, node_generator
 from .serialize import jsonable, register
-from .validate import DegradeError, check_image, check_probability, check_range
+from .validate import DegradeError, check_image, check_probability, check_range, check_version
 
 Masks = dict[str, np.ndarray]
 PARAMS_VERSION = 1
@@ -35,8 +35,9 @@ def node_rng(seed: int, path: tuple[int, ...]) -> np.random.Generator:
 
 @functools.cache
 def field_names(cls: type) -> tuple[str, ...]:
-    """The dataclass field names of op class ``cls``, in order (looked up once per class)."""
-    return tuple(f.name for f in dataclasses.fields(cls))
+    """The argument field names of op class ``cls``, in order, ``version`` aside (looked up once per
+    class)."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "version")
 
 
 def pick(rng: np.random.Generator, choices: Sequence):
@@ -79,8 +80,14 @@ class Transform:
         Path(path).write_text(serialize.dumps(self.to_dict(), path))
 
 
+@dataclass
 class Op(Transform):
     """One degradation. Subclasses are dataclasses whose fields are the constructor arguments.
+
+    ``version`` (keyword only, one of the class's ``VERSIONS``) picks the algorithm: 1, the default,
+    gives the bytes the op has always given; a later version is a faster algorithm for the same
+    degradation (same arguments and meaning, other random draws, so other bytes). The dict form
+    names the version only when it is not 1, so version-1 pipelines serialise as they always did.
 
     ``sample(rng, shape)`` holds all the randomness and returns JSON-serialisable params;
     ``apply(image, params)`` is pure and returns the new image or ``(image, masks)``.
@@ -89,9 +96,12 @@ class Op(Transform):
     """
 
     spatial: ClassVar[bool] = False
+    VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    version: int = field(default=1, kw_only=True)
 
     def __post_init__(self) -> None:
         self.p = check_probability(type(self).__name__, self.p)
+        self.version = check_version(type(self).__name__, self.version, self.VERSIONS)
         self.validate()
 
     def validate(self) -> None:
@@ -117,8 +127,10 @@ class Op(Transform):
         return mask
 
     def to_dict(self) -> dict:
-        return {"type": type(self).__name__,
-                **{name: jsonable(getattr(self, name)) for name in field_names(type(self))}}
+        head = {"type": type(self).__name__}
+        if self.version != 1:
+            head["version"] = self.version
+        return {**head, **{name: jsonable(getattr(self, name)) for name in field_names(type(self))}}
 
     def run(self, state: State, seed: int, path: tuple[int, ...], force: bool = False) -> None:
         rng = node_rng(seed, path)

@@ -39,6 +39,13 @@ def check_probability(owner: str, p: float) -> float:
     return float(p)
 
 
+def check_version(owner: str, version, versions: Sequence[int]) -> int:
+    """Return ``version`` as int; it must be one of ``versions`` (the op's algorithm versions)."""
+    if isinstance(version, bool) or not isinstance(version, (int, np.integer)) or int(version) not in versions:
+        raise DegradeError(f"{owner}: argument 'version' must be one of {list(versions)}, got {shown(version)}")
+    return int(version)
+
+
 def check_range(owner: str, name: str, value, lo: float | None = None, hi: float | None = None,
                 integer: bool = False) -> tuple:
     """Normalise a ``(low, high)`` range (a single number means ``(v, v)``) and check its bounds."""

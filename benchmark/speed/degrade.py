@@ -6,6 +6,10 @@ exists) is timed on the same image in the same run, and the ratio printed (>1: o
 Below each preset, where its time goes: every op's milliseconds per image (replaying the recorded
 ops of the calls one at a time, which gives the same bytes) and the rest of the call (drawing
 parameters, seeding, records).
+
+Ops with a version 2 are also timed at it (``NAME-v2``), and presets with a ``NAME-v2`` twin (every
+op at version 2 where it has one) beside them; a ``-v2`` row has the albumentations peer of its
+version-1 name. ``--only NAME`` measures the twin too.
 """
 
 from __future__ import annotations
@@ -57,12 +61,18 @@ def albumentations_peers() -> dict[str, Callable]:
     }
 
 
-def _rate(fn: Callable[[int], object], n: int) -> float:
-    fn(0)
-    start = time.perf_counter()
+def _rates(fns: list[Callable[[int], object]], n: int) -> list[float]:
+    """Calls per second of each of ``fns``: one warm-up call each, then ``n`` calls each (arguments 1
+    to n), taken in turn call by call, so load from other processes falls on all of them alike."""
+    for fn in fns:
+        fn(0)
+    spent = [0.0] * len(fns)
     for i in range(n):
-        fn(i + 1)
-    return n / (time.perf_counter() - start)
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn(i + 1)
+            spent[k] += time.perf_counter() - start
+    return [n / t for t in spent]
 
 
 def op_breakdown(pipe: degrade.Pipeline, image, n: int) -> tuple[dict[str, float], Counter, float]:
@@ -78,8 +88,9 @@ def op_breakdown(pipe: degrade.Pipeline, image, n: int) -> tuple[dict[str, float
             op = degrade.from_dict(record["op"])
             start = time.perf_counter()
             apply_op(state, op, record["params"])
-            spent[record["op"]["type"]] += time.perf_counter() - start
-            calls[record["op"]["type"]] += 1
+            label = record["op"]["type"] + (f" v{op.version}" if op.version != 1 else "")
+            spent[label] += time.perf_counter() - start
+            calls[label] += 1
     per_image = {name: 1000 * t / n for name, t in spent.most_common()}
     return per_image, calls, 1000 * total / n - sum(per_image.values())
 
@@ -92,42 +103,60 @@ def _breakdown_lines(pipe: degrade.Pipeline, image, n: int) -> Iterator[str]:
 
 
 def _subjects() -> dict[str, degrade.Pipeline]:
+    """Name -> pipeline of every op (alone, p=1; ``NAME-vN`` at each later version) and preset."""
     subjects = {}
     for name, cls in sorted(degrade.REGISTRY.items()):
         if isinstance(cls, type) and issubclass(cls, degrade.Op):
-            op = degrade.from_dict({**cls().to_dict(), "p": 1.0})
-            subjects[name] = degrade.Pipeline([op])
+            for version in cls.VERSIONS:
+                op = cls(p=1.0, version=version)
+                subjects[name if version == 1 else f"{name}-v{version}"] = degrade.Pipeline([op])
     for name in degrade.list_presets():
         subjects[name] = degrade.preset(name)
     return subjects
 
 
-def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None) -> Iterator[str]:
-    """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio."""
+def base_name(name: str) -> str:
+    """The version-1 name of a subject (``bopbtl-code-v2`` -> ``bopbtl-code``; others as they are)."""
+    stem, _, version = name.rpartition("-v")
+    return stem if stem and version.isdigit() else name
+
+
+def _selected(subjects: dict[str, degrade.Pipeline], names: list[str] | None) -> list[str]:
+    """The subjects to measure, in order: ``names`` (all when None) and the later versions of each."""
+    if not names:
+        return list(subjects)
+    unknown = sorted(set(names) - set(subjects))
+    if unknown:
+        raise ValueError(f"bench degrade: unknown op/preset names {unknown}; known: {sorted(subjects)}")
+    return [name for name in subjects if name in names or base_name(name) in names]
+
+
+def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None,
+                  interleave: bool = False) -> Iterator[str]:
+    """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio. ``interleave``:
+    time oldphoto and albumentations call by call in turn instead of ``n`` calls of one, then of
+    the other (steadier ratios on a loaded machine)."""
     previous = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
         photo = read_rgb(builtin_paths()["astronaut"])
         peers = albumentations_peers()
         subjects = _subjects()
+        selected = _selected(subjects, names)
         presets = set(degrade.list_presets())
-        unknown = sorted(set(names or ()) - set(subjects))
-        if unknown:
-            raise ValueError(f"bench degrade: unknown op/preset names {unknown}; known: {sorted(subjects)}")
         yield "one thread (cv2.setNumThreads(1)); images/s; ratio = oldphoto / albumentations"
         yield f"{'name':<22}{'size':>6}{'oldphoto':>11}{'albument.':>11}{'ratio':>8}"
         for size in sizes:
             image = cv2.resize(photo, (size, size), interpolation=cv2.INTER_AREA)
-            for name, pipe in subjects.items():
-                if names and name not in names:
-                    continue
-                ours = _rate(lambda i: pipe(image, seed=i), n)  # noqa: B023 - _rate calls it at once, in this iteration
-                if name in peers:
-                    peer = peers[name]()
-                    theirs = _rate(lambda i: peer(image=image), n)  # noqa: B023 - _rate calls it at once, in this iteration
-                    yield f"{name:<22}{size:>6}{ours:>11.1f}{theirs:>11.1f}{ours / theirs:>8.2f}"
-                else:
-                    yield f"{name:<22}{size:>6}{ours:>11.1f}{'-':>11}{'-':>8}"
+            for name in selected:
+                pipe = subjects[name]
+                fns = [lambda i: pipe(image, seed=i)]  # noqa: B023 - _rates calls it at once, in this iteration
+                if base_name(name) in peers:
+                    peer = peers[base_name(name)]()
+                    fns.append(lambda i: peer(image=image))  # noqa: B023 - _rates calls it at once, in this iteration
+                rates = _rates(fns, n) if interleave else [_rates([fn], n)[0] for fn in fns]
+                theirs = f"{rates[1]:>11.1f}{rates[0] / rates[1]:>8.2f}" if len(rates) == 2 else f"{'-':>11}{'-':>8}"
+                yield f"{name:<22}{size:>6}{rates[0]:>11.1f}{theirs}"
                 if name in presets:
                     yield from _breakdown_lines(pipe, image, n)
     finally:

@@ -101,10 +101,31 @@ def luma8(image: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _normal_quantiles() -> np.ndarray:
+def normal_quantiles() -> np.ndarray:
+    """The unit table of :func:`normal_table` (65,536 float32 quantiles of N(0, 1); read only)."""
     q = ndtri((np.arange(65536, dtype=np.float64) + 0.5) / 65536.0)
     q /= q.std()
     return q.astype(np.float32)
+
+
+@functools.cache
+def _byte_quantiles() -> np.ndarray:
+    q = ndtri((np.arange(256, dtype=np.float64) + 0.5) / 256.0)
+    q /= q.std()
+    return q.astype(np.float32)
+
+
+def byte_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
+    """float32 N(0, ``std``) deviates of ``shape``, one random byte each (the version-2 noise draws).
+
+    Each byte picks one of 256 equiprobable quantiles of N(0, 1) (rescaled to unit std, tails cut
+    at +-2.9 sigma) through ``cv2.LUT``: half the random bits and about half the time of
+    :func:`normal_indices` and its lookup; once added to 8-bit images the difference is a slightly
+    shorter tail (0.4% of deviates lie beyond 2.9 sigma in a true Gaussian).
+    """
+    count = int(np.prod(shape))
+    raw = random_bytes(rng, count).reshape(shape[0] if len(shape) > 1 else 1, -1)
+    return cv2.LUT(raw, _byte_quantiles() * np.float32(std)).reshape(shape)
 
 
 def random_bytes(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -134,7 +155,7 @@ def normal_table(std: float = 1.0) -> np.ndarray:
     The unit table is scaled by ``float32(std)``, which gives the same float32 values as scaling
     every looked-up deviate.
     """
-    return _normal_quantiles() * np.float32(std)
+    return normal_quantiles() * np.float32(std)
 
 
 def normal_indices(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
-from ._util import scratch
+from ._util import byte_normal, scratch
 
 
 def smooth_noise(height: int, width: int, cell: float, rng: np.random.Generator,
-                 scratch_tag: str | None = None) -> np.ndarray:
+                 scratch_tag: str | None = None, version: int = 1) -> np.ndarray:
     """Zero-mean, unit-std float32 HxW field whose features are about ``cell`` pixels wide.
 
     Gaussian noise is drawn on a grid of ``cell``-pixel cells and up-sampled bicubically, so the
     cost is that of one resize whatever the feature size. ``scratch_tag``: as for :func:`coarse_noise`.
+    ``version`` 2 draws the grid one byte per value (:func:`table_grid`) and measures mean and std in
+    one OpenCV pass: the same field statistics, other values, several times faster.
     """
-    gh = max(2, int(np.ceil(height / cell)) + 1)
-    gw = max(2, int(np.ceil(width / cell)) + 1)
-    coarse = rng.standard_normal((gh, gw), dtype=np.float32)
+    gh, gw = grid_shape(height, width, cell)
+    coarse = rng.standard_normal((gh, gw), dtype=np.float32) if version == 1 else table_grid((gh, gw), 1.0, rng)
     if cell <= 1.0:
         field = coarse[:height, :width] if gh >= height and gw >= width else cv2.resize(coarse, (width, height))
     else:
         out = scratch(scratch_tag, (height, width)) if scratch_tag else None
         field = cv2.resize(coarse, (width, height), dst=out, interpolation=cv2.INTER_CUBIC)
-    field -= field.mean()
-    std = field.std()
+    if version == 1:
+        mean, std = field.mean(), field.std()
+    else:
+        mean, std = (np.float32(v[0, 0]) for v in cv2.meanStdDev(field))
+    field -= mean
     if std > 0:
         field /= std
     return field
@@ -77,3 +83,36 @@ def elastic_distort(image: np.ndarray, alpha: float, cell: float, rng: np.random
     dx += np.arange(w, dtype=np.float32)[None, :]
     dy += np.arange(h, dtype=np.float32)[:, None]
     return cv2.remap(image, dx, dy, interpolation, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def grid_shape(height: int, width: int, cell: float) -> tuple[int, int]:
+    """Rows and columns of the random grid behind a ``cell``-pixel field of ``height`` x ``width``."""
+    return max(2, int(np.ceil(height / cell)) + 1), max(2, int(np.ceil(width / cell)) + 1)
+
+
+def table_grid(shape: tuple[int, int], std: float, rng: np.random.Generator) -> np.ndarray:
+    """float32 grid of N(0, ``std``) deviates, one random byte each (:func:`._util.byte_normal`): the
+    version-2 draws, several times faster than ``rng.standard_normal``."""
+    return byte_normal(rng, shape, std)
+
+
+def point_warp(elastic: float, height: int, width: int, cell: float,
+               rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+    """A function moving float (x, y) points (n x 2) by a smooth random displacement of ``elastic`` px
+    std with ``cell``-pixel features (the identity when ``elastic`` is 0).
+
+    Version 2 of a full-size displacement field: the same two random grids, but interpolated
+    (bicubic) at the points only, so no image-sized array is made.
+    """
+    if elastic <= 0:
+        return lambda pts: pts
+    gh, gw = grid_shape(height, width, cell)
+    grids = [table_grid((gh, gw), elastic, rng) for _ in range(2)]
+    scale = np.array([gw / width, gh / height])
+
+    def warp(pts: np.ndarray) -> np.ndarray:
+        at = ((pts + 0.5) * scale - 0.5).astype(np.float32)[None]  # cv2.resize's pixel-centre mapping
+        moved = [cv2.remap(g, at[..., 0], at[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+                 for g in grids]
+        return pts + np.stack(moved, axis=-1)[0]
+    return warp

@@ -21,17 +21,19 @@ def grain_amplitude(luma: np.ndarray, intensity: float) -> np.ndarray:
     return np.float32(intensity) * (np.float32(0.2) + np.float32(3.2) * x * (1.0 - x))
 
 
-def film_grain(image: np.ndarray, intensity: float, size: float, seed: int, monochrome: bool = True) -> np.ndarray:
+def film_grain(image: np.ndarray, intensity: float, size: float, seed: int, monochrome: bool = True,
+               version: int = 1) -> np.ndarray:
     """Add film grain of ``intensity`` grey levels (std at mid-grey) and grain ``size`` in pixels.
 
     ``monochrome=True`` adds one grain field to every channel; otherwise each channel has its own.
+    ``version``: of the random fields (see :func:`.fields.smooth_noise`).
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
     amp = cv2.LUT(luma8(image), grain_amplitude(LEVELS, intensity), dst=scratch("grain-amplitude", (h, w)))
     if monochrome or image.ndim == 2:
-        field = smooth_noise(h, w, size, rng, scratch_tag="grain")
+        field = smooth_noise(h, w, size, rng, scratch_tag="grain", version=version)
         field *= amp
         return add_float(image, field)
-    delta = np.stack([smooth_noise(h, w, size, rng) * amp for _ in range(image.shape[2])], axis=2)
+    delta = np.stack([smooth_noise(h, w, size, rng, version=version) * amp for _ in range(image.shape[2])], axis=2)
     return add_float(image, delta)

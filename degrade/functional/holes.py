@@ -7,7 +7,7 @@ import numpy as np
 
 from ..seeding import SEED_MAX
 from .blend import blend_where, channels, settle
-from .paper import paper_layer
+from .paper import paper_layer, paper_layer8
 from .shapes import blob, fill, jagged
 
 BACKGROUNDS = {"white": (0.96, 0.96, 0.95), "black": (0.05, 0.05, 0.05),
@@ -22,37 +22,76 @@ def _box(canvas: np.ndarray) -> tuple[slice, slice] | None:
     return None if w == 0 or h == 0 else (slice(y, y + h), slice(x, x + w))
 
 
+def _outline_box(outline: np.ndarray, margin: int, height: int, width: int) -> list[int]:
+    """[x0, y0, x1, y1] of a filled ``outline`` (anti-aliasing included) grown by ``margin`` px, clipped."""
+    x0, y0 = np.floor(outline.min(axis=0)).astype(int) - margin - 1
+    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + margin + 2
+    return [max(0, x0), max(0, y0), min(width, x1), min(height, y1)]
+
+
+def _merge_boxes(boxes: list[list[int]]) -> list[tuple[slice, slice]]:
+    """Row and column slices of the non-empty ``boxes`` ([x0, y0, x1, y1]), overlapping ones merged
+    until none overlap."""
+    done: list[list[int]] = []
+    pending = [b for b in boxes if b[0] < b[2] and b[1] < b[3]]
+    while pending:
+        box = pending.pop()
+        hit = next((d for d in done if box[0] < d[2] and d[0] < box[2] and box[1] < d[3] and d[1] < box[3]), None)
+        if hit is None:
+            done.append(box)
+        else:
+            done.remove(hit)
+            pending.append([min(box[0], hit[0]), min(box[1], hit[1]), max(box[2], hit[2]), max(box[3], hit[3])])
+    return [(slice(y0, y1), slice(x0, x1)) for x0, y0, x1, y1 in done]
+
+
+def _reveal(image: np.ndarray, out: np.ndarray, mask: np.ndarray, box: tuple[slice, slice], sharp: np.ndarray,
+            feather: float, paper: np.ndarray) -> None:
+    """Show ``paper`` (0-1 float or uint8, the box's size) through the hole canvas ``sharp`` (uint8,
+    ``image[box]``'s size) feathered over ``feather`` px with its dark halo: ``out[box]`` and
+    ``mask[box]`` are written in place."""
+    a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
+    shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
+    sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
+    sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)
+    out[box], mask[box] = settle(image[box], sub, smask | hmask)
+
+
 def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: float, feather: float,
           elastic: float, seed: int, directory: str | None = None,
-          texture: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+          texture: dict | None = None, version: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``count`` irregular holes with radius ``size`` (fraction of the short side) whose outline
     wobbles by ``roughness``, feathered over ``feather`` pixels (Gaussian sigma), with a soft dark
     halo of broken emulsion and dirt just outside the edge, revealing paper:
     light procedural paper (little yellowing), or a user texture (see :func:`.paper.paper_layer`).
 
-    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`.
+    Returns ``(image, mask)`` with the mask convention of :mod:`.blend`. ``version`` 2 works on a box
+    around each hole (boxes that overlap merged) instead of one box around them all, with a paper
+    of :func:`.paper.paper_layer8` per box.
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
     side = min(h, w)
     alpha = np.zeros((h, w), np.uint8)
+    outlines = []
     for _ in range(count):
         r = rng.uniform(*size) * side
-        outline = blob(rng, (rng.uniform(0, w), rng.uniform(0, h)), (r, r * rng.uniform(0.45, 1.0)),
-                       rng.uniform(0, np.pi), roughness, n=64)
-        fill(alpha, outline)
-    box = _box(cv2.dilate(alpha, np.ones((3, 3), np.uint8), iterations=int(3 * feather) + 3))
+        outlines.append(blob(rng, (rng.uniform(0, w), rng.uniform(0, h)), (r, r * rng.uniform(0.45, 1.0)),
+                             rng.uniform(0, np.pi), roughness, n=64))
+        fill(alpha, outlines[-1])
+    margin = int(3 * feather) + 3
     out, mask = image.copy(), np.zeros((h, w), bool)
-    if box is None:
-        return out, mask
-    sharp = alpha[box]
-    a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
-    shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
-    paper = paper_layer(a.shape[0], a.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
-                        grey=channels(image) == 1)
-    sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
-    sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)
-    out[box], mask[box] = settle(image[box], sub, smask | hmask)
+    if version == 1:
+        box = _box(cv2.dilate(alpha, np.ones((3, 3), np.uint8), iterations=margin))
+        boxes = [] if box is None else [box]
+    else:
+        boxes = _merge_boxes([_outline_box(o, margin, h, w) for o in outlines])
+    layer = paper_layer if version == 1 else paper_layer8
+    for box in boxes:
+        sharp = alpha[box]
+        paper = layer(sharp.shape[0], sharp.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
+                      grey=channels(image) == 1)
+        _reveal(image, out, mask, box, sharp, feather, paper)
     return out, mask
 
 

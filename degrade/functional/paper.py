@@ -14,27 +14,37 @@ import numpy as np
 
 from ._util import row_bands, scratch, unit_to_uint8
 from .blend import LUMA, blend
-from .fields import coarse_noise, elastic_distort
+from .fields import coarse_noise, elastic_distort, grid_shape, point_warp, table_grid
 from .shapes import SHIFT, fixed
 
 PAPER_WHITE = np.array([0.95, 0.93, 0.87], np.float32)
 AGEING_LOSS = np.array([0.0, 0.06, 0.22], np.float32)
 TEXTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 TEXTURE_CACHE = 16
+LOW = 4  # version-2 paper: its smooth parts are made at 1/LOW of the size
 _TEXTURES: dict[tuple, np.ndarray] = {}
 
 
-def _fibres(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """uint8 HxW canvas of short curved paper fibres (0 = none, three strengths), one per ~3000 px."""
-    canvas = np.zeros((height, width), np.uint8)
+def fibre_curves(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """Float (x, y) points (count x 4 x 2) of short curved paper fibres, one per ~3000 px."""
     count = max(3, height * width // 3000)
     start = rng.random((count, 1, 2)) * np.array([width, height])
     heading = rng.uniform(0, 2 * np.pi, (count, 1)) + np.cumsum(rng.normal(0, 0.6, (count, 3)), axis=1)
     step = rng.uniform(2.0, 8.0, (count, 1, 1)) * np.stack([np.cos(heading), np.sin(heading)], axis=2)
-    curves = fixed(np.concatenate([start, start + np.cumsum(step, axis=1)], axis=1))
-    for group, value in zip(np.array_split(curves, 3), (60, 110, 170), strict=False):
+    return np.concatenate([start, start + np.cumsum(step, axis=1)], axis=1)
+
+
+def draw_fibres(height: int, width: int, curves: np.ndarray) -> np.ndarray:
+    """uint8 HxW canvas of the fibre ``curves`` (see :func:`fibre_curves`; 0 = none, three strengths)."""
+    canvas = np.zeros((height, width), np.uint8)
+    for group, value in zip(np.array_split(fixed(curves), 3), (60, 110, 170), strict=False):
         cv2.polylines(canvas, list(group), False, value, 1, cv2.LINE_AA, shift=SHIFT)
     return canvas
+
+
+def _fibres(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """uint8 HxW canvas of short curved paper fibres (0 = none, three strengths), one per ~3000 px."""
+    return draw_fibres(height, width, fibre_curves(height, width, rng))
 
 
 def procedural_paper(height: int, width: int, yellowing: float, elastic: float, rng: np.random.Generator,
@@ -133,6 +143,19 @@ def paper_layer(height: int, width: int, yellowing: float, elastic: float, seed:
     return paper_rows(height, width, yellowing, elastic, seed, directory, texture, grey)(slice(None))
 
 
+def texture_paper(height: int, width: int, elastic: float, rng: np.random.Generator, directory: str,
+                  texture: dict, grey: bool = False) -> np.ndarray:
+    """uint8 crop of ``directory/texture['file']`` (see :func:`sample_texture`), grey if ``grey``,
+    elastically distorted by ``elastic`` px (features a quarter of the short side wide)."""
+    crop = texture_crop(load_texture(Path(directory) / texture["file"]), height, width, texture["center"],
+                        texture["angle"], texture["scale"])
+    if grey:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    if elastic > 0:
+        crop = elastic_distort(crop, elastic, max(8.0, min(height, width) / 4.0), rng)
+    return crop
+
+
 def paper_rows(height: int, width: int, yellowing: float, elastic: float, seed: int,
                directory: str | None = None, texture: dict | None = None,
                grey: bool = False) -> Callable[[slice], np.ndarray]:
@@ -140,13 +163,7 @@ def paper_rows(height: int, width: int, yellowing: float, elastic: float, seed: 
     rng = np.random.default_rng(seed)
     if not texture:
         return procedural_rows(height, width, yellowing, elastic, rng, grey)
-    crop = texture_crop(load_texture(Path(directory) / texture["file"]), height, width, texture["center"],
-                        texture["angle"], texture["scale"])
-    if grey:
-        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    if elastic > 0:
-        crop = elastic_distort(crop, elastic, max(8.0, min(height, width) / 4.0), rng)
-    paper = crop.astype(np.float32)
+    paper = texture_paper(height, width, elastic, rng, directory, texture, grey).astype(np.float32)
     paper *= np.float32(1.0 / 255.0)
     return paper.__getitem__
 
@@ -162,3 +179,43 @@ def paper_blend(image: np.ndarray, paper: np.ndarray | Callable[[slice], np.ndar
         base *= np.float32(1.0 / 255.0)
         out[rows] = unit_to_uint8(blend(base, layer(rows).reshape(base.shape), mode, opacity))
     return out
+
+
+def procedural_paper8(height: int, width: int, yellowing: float, elastic: float, rng: np.random.Generator,
+                      grey: bool = False, white: np.ndarray = PAPER_WHITE) -> np.ndarray:
+    """Version 2 of :func:`procedural_paper`, uint8 (0-255) HxWx3 (HxW luma if ``grey``): the same
+    components, feature sizes and amplitudes, made faster. The smooth parts (mottling at two scales,
+    yellowing) are made at 1/``LOW`` of the size, coloured there and enlarged once (bilinear); the fine
+    grain is drawn one random byte per grid value; the fibres are bent by moving their points
+    (:func:`.fields.point_warp`) instead of warping a full-size canvas; grain and fibres multiply the
+    coloured paper (v1 adds them to its lightness before colouring: the same to about 0.2%).
+    """
+    side = min(height, width)
+    lh, lw = -(-height // LOW), -(-width // LOW)
+    smooth = coarse_noise(lh, lw, max(4.0, side / 5.0) / LOW, 0.035, rng)
+    smooth += coarse_noise(lh, lw, max(2.0, side / 40.0) / LOW, 0.02, rng)
+    smooth += np.float32(1.0)
+    ageing = coarse_noise(lh, lw, max(4.0, side / 2.5) / LOW, 0.5, rng)
+    ageing += np.float32(0.6)
+    np.clip(ageing, 0.0, 1.5, out=ageing)
+    ageing *= np.float32(yellowing)
+    colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else list(zip(white, AGEING_LOSS, strict=False))
+    low = cv2.merge([_tint(smooth, ageing, w, loss) for w, loss in colours])
+    coloured = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
+    fine = cv2.resize(table_grid(grid_shape(height, width, 2.0), 0.03, rng), (width, height),
+                      interpolation=cv2.INTER_CUBIC)
+    warp = point_warp(elastic, height, width, max(8.0, side / 4.0), rng)
+    curves = fibre_curves(height, width, rng)
+    fibres = draw_fibres(height, width, warp(curves.reshape(-1, 2)).reshape(curves.shape))
+    detail = cv2.addWeighted(fine, 1.0, fibres, -0.25 / 255.0, 1.0, dtype=cv2.CV_32F)
+    return cv2.multiply(coloured, detail if grey else cv2.merge([detail] * 3), scale=255.0, dtype=cv2.CV_8U)
+
+
+def paper_layer8(height: int, width: int, yellowing: float, elastic: float, seed: int,
+                 directory: str | None = None, texture: dict | None = None, grey: bool = False) -> np.ndarray:
+    """Version 2 of :func:`paper_layer`: uint8 (0-255), :func:`procedural_paper8` or the same
+    texture crop."""
+    rng = np.random.default_rng(seed)
+    if not texture:
+        return procedural_paper8(height, width, yellowing, elastic, rng, grey)
+    return texture_paper(height, width, elastic, rng, directory, texture, grey)

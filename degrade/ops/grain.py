@@ -16,8 +16,11 @@ class FilmGrain(Op):
     """Luminance-dependent, spatially correlated grain.
 
     ``intensity``: std in grey levels at mid-grey (range 0-255); ``size``: grain size in pixels
-    (range 1-50); ``monochrome``: one grain field for all channels.
+    (range 1-50); ``monochrome``: one grain field for all channels. ``version=2``: the grain field is
+    drawn one random byte per value (see :func:`~oldphoto.degrade.functional.fields.smooth_noise`), about 2x faster.
     """
+
+    VERSIONS = (1, 2)
 
     intensity: tuple = (4.0, 16.0)
     size: tuple = (1.0, 2.5)
@@ -33,4 +36,5 @@ class FilmGrain(Op):
                 "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
-        return film_grain(image, params["intensity"], params["size"], params["seed"], self.monochrome)
+        return film_grain(image, params["intensity"], params["size"], params["seed"], self.monochrome,
+                          self.version)

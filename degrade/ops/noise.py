@@ -16,8 +16,12 @@ from ..validate import DegradeError
 class GaussianNoise(Op):
     """Additive Gaussian noise; ``sigma`` range in grey levels (0-255).
 
-    ``per_channel=False`` adds one field to all channels (luminance-only noise).
+    ``per_channel=False`` adds one field to all channels (luminance-only noise). ``version=2``: one
+    random byte per deviate (256 Gaussian quantiles, see
+    :func:`~oldphoto.degrade.functional._util.byte_normal`), about 2x faster.
     """
+
+    VERSIONS = (1, 2)
 
     sigma: tuple = (5.0, 50.0)
     per_channel: bool = True
@@ -30,13 +34,16 @@ class GaussianNoise(Op):
         return {"sigma": rng.uniform(*self.sigma), "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
-        return F.gaussian_noise(image, params["sigma"], params["seed"], self.per_channel)
+        return F.gaussian_noise(image, params["sigma"], params["seed"], self.per_channel, self.version)
 
 
 @register
 @dataclass
 class SpeckleNoise(Op):
-    """Multiplicative noise ``x + x * N(0, sigma / 255)``; ``sigma`` in grey levels at white (0-255)."""
+    """Multiplicative noise ``x + x * N(0, sigma / 255)``; ``sigma`` in grey levels at white (0-255).
+    ``version=2``: one random byte per deviate, as :class:`GaussianNoise` version 2."""
+
+    VERSIONS = (1, 2)
 
     sigma: tuple = (5.0, 50.0)
     p: float = 1.0
@@ -48,13 +55,17 @@ class SpeckleNoise(Op):
         return {"sigma": rng.uniform(*self.sigma), "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
-        return F.speckle_noise(image, params["sigma"] / 255.0, params["seed"])
+        return F.speckle_noise(image, params["sigma"] / 255.0, params["seed"], self.version)
 
 
 @register
 @dataclass
 class SaltPepperNoise(Op):
-    """Impulse noise: a fraction ``amount`` (0-1) of elements set to 0 or 255; ``salt`` is the 255 share."""
+    """Impulse noise: a fraction ``amount`` (0-1) of elements set to 0 or 255; ``salt`` is the 255 share.
+    ``version=2``: the replaced elements drawn sparsely (a binomial count, then their places), several
+    times faster at small ``amount``."""
+
+    VERSIONS = (1, 2)
 
     amount: tuple = (0.0, 0.01)
     salt: tuple = (0.3, 0.8)
@@ -69,7 +80,7 @@ class SaltPepperNoise(Op):
                 "seed": int(rng.integers(SEED_MAX))}
 
     def apply(self, image, params):
-        return F.salt_pepper_noise(image, params["amount"], params["salt"], params["seed"])
+        return F.salt_pepper_noise(image, params["amount"], params["salt"], params["seed"], self.version)
 
 
 @register

@@ -1,5 +1,10 @@
 """Named pipelines stored as YAML beside this file (``PRESETS``, a
-:class:`~oldphoto.infra.registry.Registry`), loaded with the same serializer users use."""
+:class:`~oldphoto.infra.registry.Registry`), loaded with the same serializer users use.
+
+A preset named in ``UPGRADED`` is offered a second time as ``NAME-vN``: the same file with every op
+that has a version N at that version (faster algorithms, other bytes; see docs/degradation-speed.md).
+The plain name always keeps version 1, so its outputs never change.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,30 @@ from pathlib import Path
 
 from oldphoto.infra.registry import Registry
 
-from ..compose import Pipeline
-from ..serialize import read
+from ..compose import Op, Pipeline
+from ..serialize import REGISTRY, read
 from ..validate import UnknownDegradeNameError
 
 PRESET_DIR = Path(__file__).parent
+UPGRADED = {"bopbtl-code": 2, "bopbtl-paper": 2}  # preset file stem -> op version of its NAME-vN twin
 
 
-def build(path: Path, seed: int | None = None) -> Pipeline:
-    """The pipeline of preset file ``path`` (named after the file unless it names itself); ``seed``
-    seeds its own call-seed generator."""
-    data = dict(read(path))
-    data.setdefault("name", path.stem)
-    data["seed"] = seed
-    return Pipeline.from_dict(data)
+def at_version(data: dict, version: int) -> dict:
+    """A copy of transform dict ``data`` with every op whose class has ``version`` set to it (the
+    other ops and every composition as they are)."""
+    data = dict(data)
+    if "transforms" in data:
+        data["transforms"] = [at_version(t, version) for t in data["transforms"]]
+        return data
+    cls = REGISTRY[data["type"]]
+    if issubclass(cls, Op) and version in cls.VERSIONS:
+        data["version"] = version
+    return data
+
+
+def build(name: str, seed: int | None = None) -> Pipeline:
+    """The pipeline of preset ``name``; ``seed`` seeds its own call-seed generator."""
+    return Pipeline.from_dict({**preset_dict(name), "seed": seed})
 
 
 def leading_comment(path: Path) -> str:
@@ -38,9 +53,15 @@ def leading_comment(path: Path) -> str:
 
 
 def register_shipped() -> None:
-    """Register every ``*.yaml`` in PRESET_DIR under its stem (its opening comment describes it)."""
+    """Register every ``*.yaml`` in PRESET_DIR under its stem (its opening comment describes it), and
+    the ``NAME-vN`` twins of ``UPGRADED``."""
     for path in sorted(PRESET_DIR.glob("*.yaml")):
-        PRESETS.register(path.stem, partial(build, path), description=leading_comment(path), path=path)
+        PRESETS.register(path.stem, partial(build, path.stem), description=leading_comment(path), path=path,
+                         version=1)
+    for stem, version in UPGRADED.items():
+        PRESETS.register(f"{stem}-v{version}", partial(build, f"{stem}-v{version}"), path=PRESET_DIR / f"{stem}.yaml",
+                         version=version, description=f"{stem} with every op that has a version {version} at it: "
+                         "faster, statistically the same degradation, other bytes.")
 
 
 PRESETS: Registry = Registry("preset", load=register_shipped, error=UnknownDegradeNameError)
@@ -52,8 +73,13 @@ def list_presets() -> list[str]:
 
 
 def preset_dict(name: str) -> dict:
-    """The dict form of preset ``name``."""
-    return read(PRESETS.describe(name)["path"])
+    """The dict form of preset ``name`` (named after its file unless the file names it)."""
+    info = PRESETS.describe(name)
+    data = dict(read(info["path"]))
+    data.setdefault("name", info["path"].stem)
+    if info["version"] == 1:
+        return data
+    return {**at_version(data, info["version"]), "name": name}
 
 
 def preset(name: str, seed: int | None = None) -> Pipeline:

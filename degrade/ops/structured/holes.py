@@ -21,8 +21,11 @@ class Holes(Op):
     ``count``: integer range (0-50); ``size``: radius as a fraction of the short side (0-1);
     ``roughness``: relative outline wobble (0-2); ``feather``: edge softness (Gaussian sigma, 0-50 px);
     ``elastic``: paper distortion (0-50 px); ``textures``/``scale``: optional folder of paper scans
-    shown in the holes, magnified ``scale`` times (range, > 0, at most 10).
+    shown in the holes, magnified ``scale`` times (range, > 0, at most 10). ``version=2``: the revealed
+    procedural paper is :class:`PaperTexture`'s version 2 (uint8, faster); the rest as in version 1.
     """
+
+    VERSIONS = (1, 2)
 
     count: tuple = (1, 3)
     size: tuple = (0.02, 0.08)
@@ -50,7 +53,7 @@ class Holes(Op):
 
     def apply(self, image, params):
         out, mask = holes(image, params["count"], self.size, params["roughness"], params["feather"],
-                          params["elastic"], params["seed"], self.textures, params["texture"])
+                          params["elastic"], params["seed"], self.textures, params["texture"], self.version)
         return out, {"hole": mask}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...compose import Op, pick
-from ...functional.blend import MODES, channels
-from ...functional.paper import paper_blend, paper_rows, sample_texture
+from ...functional.blend import MODES, blend8, channels
+from ...functional.paper import paper_blend, paper_layer8, paper_rows, sample_texture
 from ...seeding import SEED_MAX
 from ...serialize import register
 from ...validate import DegradeError, check_choices
@@ -22,7 +22,13 @@ class PaperTexture(Op):
     ``yellowing`` (0-1) of procedural paper; ``elastic``: displacement std in px (0-50); ``textures``:
     a folder of paper scans to use instead of procedural paper, cropped at a random place, rotated
     and magnified by ``scale`` (range, > 0, at most 10).
+
+    ``version=2``: the same draws of parameters; procedural paper made by
+    :func:`~oldphoto.degrade.functional.paper.procedural_paper8` and blended in 8-bit arithmetic
+    (:func:`~oldphoto.degrade.functional.blend.blend8`), about 2.5x faster.
     """
+
+    VERSIONS = (1, 2)
 
     opacity: tuple = (0.1, 0.4)
     modes: tuple = ("multiply", "screen", "lighten")
@@ -48,6 +54,10 @@ class PaperTexture(Op):
 
     def apply(self, image, params):
         h, w = image.shape[:2]
+        if self.version == 2:
+            paper = paper_layer8(h, w, params["yellowing"], params["elastic"], params["seed"], self.textures,
+                                 params["texture"], grey=channels(image) == 1)
+            return blend8(image, paper, params["mode"], params["opacity"])
         paper = paper_rows(h, w, params["yellowing"], params["elastic"], params["seed"], self.textures,
                            params["texture"], grey=channels(image) == 1)
         return paper_blend(image, paper, params["mode"], params["opacity"])

@@ -23,8 +23,12 @@ class Scratches(Op):
     fraction of the image diagonal (0-2); ``dark``: probability a scratch is dark; ``film``: long
     vertical film scratches (integer range 0-50); ``elastic``: displacement std in px of the elastic
     distortion (0-50); ``opacity`` (0-1); ``bright_modes`` from addition, lighten, screen;
-    ``dark_modes`` from multiply, darken.
+    ``dark_modes`` from multiply, darken. ``version=2``: the same scratches drawn from other random
+    numbers, all strokes at once (see
+    :func:`~oldphoto.degrade.functional.scratches.scratch_canvases_v2`), about 1.6x faster.
     """
+
+    VERSIONS = (1, 2)
 
     count: tuple = (1, 8)
     width: tuple = (0.7, 2.5)
@@ -59,5 +63,5 @@ class Scratches(Op):
     def apply(self, image, params):
         out, mask = scratches(image, params["count"], self.width, self.length, self.dark, self.cluster,
                               params["film"], params["elastic"], params["bright_mode"], params["dark_mode"],
-                              params["opacity"], params["seed"])
+                              params["opacity"], params["seed"], self.version)
         return out, {"scratch": mask}
