@@ -1,12 +1,13 @@
 """Held-out quality of a bopbtl-fusion run against its training CPU time (run by train.sh).
 
-Usage: python fusion_curve.py WORK MODEL
-Reads the checkpoint snapshots ``WORK/fusion-MODEL/ckpt-*.pt`` (copies of ``checkpoint.pt`` taken
+Usage: python fusion_curve.py WORK MODEL [RUN]
+Reads the checkpoint snapshots ``WORK/RUN/ckpt-*.pt`` (RUN: ``fusion-MODEL``, the first phase, unless
+given, e.g. ``fusion2-MODEL``) (copies of ``checkpoint.pt`` taken
 as the run wrote them), the run's last ``checkpoint.pt`` and the exports of the frozen parts in
 ``WORK``; for each snapshot, the mean PSNR (dB) of the restored held-out crops (``WORK/heldout``,
 ``WORK/heldout-grey``, ground-truth masks; the crops' sides are multiples of 4, so no padding) and
 of the undegraded ones (``WORK/heldout-clean``, ``WORK/heldout-grey-clean``). Writes
-``WORK/fusion-MODEL/curve.tsv``: step, CPU hours (one thread), the four PSNRs.
+``WORK/RUN/curve.tsv``: step, CPU hours of the run (one thread), the four PSNRs.
 """
 
 import sys
@@ -52,9 +53,9 @@ def mean_psnr(net: BopbtlNet, items: list[tuple[torch.Tensor, ...]]) -> float:
     return sum(values) / len(values)
 
 
-def main(work: str, model: str) -> None:
+def main(work: str, model: str, run_name: str | None = None) -> None:
     work = Path(work)
-    run = work / f"fusion-{model}"
+    run = work / (run_name or f"fusion-{model}")
     net = frozen_net(work, model)
     items = {name: translated_items(net, PairedDataset(work / name)) for name in SETS}
     rows = ["step\tcpu_hours\t" + "\t".join(f"psnr_{name}" for name in SETS)]

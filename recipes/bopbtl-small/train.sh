@@ -23,6 +23,7 @@ RECIPE=recipes/bopbtl-small          # this script and its helpers
 WORK=/tmp/bopbtl-small-train
 OLDPHOTO=.venv/bin/oldphoto
 MODELS="bopbtl bopbtl-pnl bopbtl-local"
+DENOISER=models/checkpoints/sequential-small.pt  # the sequential baseline's denoiser (sequential-small.md: how it is made)
 export OMP_NUM_THREADS=1
 mkdir -p "$WORK/deb"
 (cd "$WORK/deb" && apt-get download mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \
@@ -58,17 +59,30 @@ keep() {  # RUN...: use the shipped exports instead of training them (no log tel
 train_or_keep() {  # STAGE RUN: a part already shipped and not being trained here is used as it is
   if [ -f "$HERE/$2.pt" ] && [ ! -f "$WORK/$2/checkpoint.pt" ]; then keep "$2"; else train "$@"; fi
 }
+fusion() {  # MODEL: the two phases of a fusion head on the frozen $VAES and mapping, the second phase
+  # keeping the first's tone stage and restarting the residual body from the denoiser
+  mapping="--set model.mapping_weights=$WORK/mapping-$1/weights.pt"
+  train bopbtl-fusion "fusion-$1" $VAES $mapping & snapshots "fusion-$1" $!
+  train bopbtl-fusion "fusion2-$1" $VAES $mapping --set "model.fusion_weights=$WORK/fusion-$1/weights.pt" \
+    --set "model.denoiser_weights=$DENOISER" & snapshots "fusion2-$1" $!
+}
+ship_fusion() {  # MODEL...: the second phase's head is the shipped one
+  for model in "$@"; do
+    cmp -s "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt" || cp "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt"
+  done
+}
 if [ "$MODE" = ae ]; then  # no held-out tables or cards yet for the ablation
   AE_VAES="--set model.vae_old_weights=$WORK/vae-old-ae/weights.pt --set model.vae_clean_weights=$WORK/vae-clean-ae/weights.pt"
   train_or_keep bopbtl-vae-clean vae-clean-ae & train_or_keep bopbtl-vae-old vae-old-ae & wait
   train_or_keep bopbtl-mapping mapping-bopbtl-ae $AE_VAES
-  train_or_keep bopbtl-fusion fusion-bopbtl-ae $AE_VAES --set "model.mapping_weights=$WORK/mapping-bopbtl-ae/weights.pt"
-  ship vae-old-ae vae-clean-ae mapping-bopbtl-ae fusion-bopbtl-ae
+  VAES=$AE_VAES
+  fusion bopbtl-ae
+  ship vae-old-ae vae-clean-ae mapping-bopbtl-ae
+  ship_fusion bopbtl-ae
   exit 0
 fi
 SHARED="vae-old vae-clean detector"
 MAPPING_RUNS="mapping-bopbtl mapping-bopbtl-pnl mapping-bopbtl-local"
-FUSION_RUNS="fusion-bopbtl fusion-bopbtl-pnl fusion-bopbtl-local"
 if [ "$MODE" = all ]; then
   (train bopbtl-vae-clean vae-clean && train bopbtl-detector detector) & clean=$!
   train bopbtl-vae-old vae-old
@@ -82,12 +96,10 @@ else
   for model in $MODELS; do train bopbtl-mapping "mapping-$model" $VAES & done
   wait
 fi
-for model in $MODELS; do
-  (train bopbtl-fusion "fusion-$model" $VAES --set "model.mapping_weights=$WORK/mapping-$model/weights.pt" &
-   snapshots "fusion-$model" $!; wait) &
-done
+for model in $MODELS; do fusion "$model" & done
 wait
-ship $SHARED $MAPPING_RUNS $FUSION_RUNS
+ship $SHARED $MAPPING_RUNS
+ship_fusion $MODELS
 $OLDPHOTO weights fetch  # LPIPS backbone for the held-out tables (no network needed once cached)
 echo '{"type": "Pipeline", "name": "identity", "transforms": []}' > "$WORK/identity.json"
 for set in heldout heldout-grey; do
@@ -102,7 +114,11 @@ for set in heldout heldout-grey heldout-clean heldout-grey-clean; do
   $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/$set" \
     --metrics psnr,ssim,lpips --out "$WORK/$set-run" --device cpu --no-progress &
 done
-for model in $MODELS; do .venv/bin/python "$RECIPE/fusion_curve.py" "$WORK" "$model" > "$WORK/curve-$model.out" & done
+for model in $MODELS; do
+  for run in "fusion-$model" "fusion2-$model"; do
+    .venv/bin/python "$RECIPE/fusion_curve.py" "$WORK" "$model" "$run" > "$WORK/curve-$run.out" &
+  done
+done
 wait
 .venv/bin/python "$RECIPE/write_cards.py" "$WORK" "$(date -u +%Y-%m-%d)" \
   "$(nproc --all) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"

@@ -40,6 +40,7 @@ HELDOUT_SETS = {"heldout": "colour photos, `bopbtl-paper`", "heldout-grey": "gre
 HELDOUT_MODELS = ("input", "classical", "sequential", "pix2pix", "bopbtl", "bopbtl-pnl", "bopbtl-local")
 HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
+DENOISER = "models/checkpoints/sequential-small.pt"  # starts the second fusion phase's body (train.sh)
 
 
 def frozen_parts(stage: str, run: str) -> str:
@@ -49,24 +50,31 @@ def frozen_parts(stage: str, run: str) -> str:
     parts = (" --set model.vae_old_weights=$WORK/vae-old/weights.pt"
              " --set model.vae_clean_weights=$WORK/vae-clean/weights.pt")
     if stage == "bopbtl-fusion":
-        parts += f" --set model.mapping_weights=$WORK/{run.replace('fusion-', 'mapping-', 1)}/weights.pt"
+        model = run.split("-", 1)[1]
+        parts += f" --set model.mapping_weights=$WORK/mapping-{model}/weights.pt"
+        if run.startswith("fusion2-"):
+            parts += (f" --set model.fusion_weights=$WORK/fusion-{model}/weights.pt"
+                      f" --set model.denoiser_weights={DENOISER}")
     return parts
 
 
-def stage_section(work: Path, run: str, stage: str, title: str) -> str:
-    """One ``### title`` block: command, steps, time, final losses and size of a stage's export."""
+def stage_section(work: Path, run: str, stage: str, title: str, shipped_as: str | None = None) -> str:
+    """One ``### title`` block: command, steps, time, final losses and size of a stage's export
+    (shipped as ``shipped_as``.pt, by default ``run``.pt; "" when it is not shipped)."""
     weights = work / run / "weights.pt"
     payload = torch.load(weights, map_location="cpu", weights_only=False)
     meta, cfg = payload["meta"], payload["meta"]["train_config"]
     count = sum(t.numel() for t in payload["state_dict"].values() if t.is_floating_point())
     losses = ", ".join(f"{k} {v:.4f}" for k, v in meta["final_losses"].items())
-    shipped = HERE / f"{run}.pt"
+    shipped_as = run if shipped_as is None else shipped_as
+    size = (f"{(HERE / f'{shipped_as}.pt').stat().st_size / 1e6:.2f} MB" if shipped_as
+            else "not shipped: the second phase starts from it")
     timing = (f"{meta['train_seconds'] / 3600:.2f} h of training" if "train_seconds" in meta
               else "training time not recorded (the export predates that record)")
     if not (work / run / "log.jsonl").is_file():
         timing = f"not retrained by this run; {timing}"
     return "\n".join([
-        f"### {title} (`{run}.pt`)", "",
+        f"### {title} (`{shipped_as or run}.pt`)", "",
         f"- command: `oldphoto train {stage} --source $WORK/photos --config {REPO}/{run}.yaml --out $WORK/{run} "
         f"--device cpu --seed {meta['seed']}{frozen_parts(stage, run)}`",
         f"- steps: {meta['steps']} (batch {cfg['batch_size']}, crops {cfg['crop']} px, preset `{cfg['preset']}`, "
@@ -80,7 +88,7 @@ def stage_section(work: Path, run: str, stage: str, title: str) -> str:
         if stage != "bopbtl-detector"
         else f"- losses: focal (gamma {cfg['focal_gamma']}) + Dice x{cfg['dice_weight']}",
         f"- final losses (mean of the last {cfg['log_every']} steps): {losses}",
-        f"- {count:,} weights, float16, {shipped.stat().st_size / 1e6:.2f} MB; device `{meta['device']}`", ""])
+        f"- {count:,} weights, float16, {size}; device `{meta['device']}`", ""])
 
 
 def photo_rows(tsv: Path) -> list[list[str]]:
@@ -187,9 +195,9 @@ def cause_check(work: Path) -> list[str]:
     return lines
 
 
-def curve_table(work: Path, model: str) -> list[str]:
-    """The fusion run's held-out PSNR at each checkpoint against its CPU hours (fusion_curve.py)."""
-    rows = photo_rows(work / f"fusion-{model}" / "curve.tsv")
+def curve_table(work: Path, run: str) -> list[str]:
+    """A fusion run's held-out PSNR at each checkpoint against its CPU hours (fusion_curve.py)."""
+    rows = photo_rows(work / run / "curve.tsv")
     head = ["step", "CPU hours", "colour", "grey", "colour undegraded", "grey undegraded"]
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows[1:])]
 
@@ -217,7 +225,8 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with "
         "`prepare_photos.py`, "
         "trains VAE2 and then the detector beside VAE1, the three mappings side by side once both VAEs are "
-        "done, then the three fusion heads side by side on top of them, copies the exports here, runs the held-out "
+        "done, then the three fusion heads side by side on top of them (two phases each), copies the exports here, "
+        "runs the held-out "
         "checks and writes these cards with `write_cards.py`. "
         "Deviations from the paper's "
         "recipe, for CPU time: 96 px crops (paper 256), batch 4, perceptual (VGG) loss weight 0 (the VGG16 "
@@ -229,7 +238,13 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "The fusion heads (our addition, docs/models.md, \"Identity "
         "safety\") train with image L1 only on 96 px crops, a quarter of the items identity pairs and 30% of the "
         "photos turned grey before degrading (old prints are mostly black and white; the preset greys only 10%, "
-        "after degrading). "
+        "after degrading), in two phases: the first from a zero-started residual body, the second keeping the "
+        "first's tone stage and restarting the body from the `sequential` baseline's trained denoiser "
+        f"(`{DENOISER}`, same 8 x 32 shape; its toned-input channels take the denoiser's first convolution, "
+        "the translation and mask channels start at zero), because the first phase's body never learned to "
+        "denoise: on the held-out crops its residual was uncorrelated with the noise (-0.02 on a crop with "
+        "noise of 23 grey levels, against 0.81 for the denoiser), as the image L1 on these items is dominated "
+        "by tone errors the body cannot see. "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; docs/models.md, \"Normalisation\"), "
         "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), "
@@ -273,11 +288,15 @@ def main(work: str, date: str, hardware: str) -> None:
                     "full-size figure beside a high 1/4-size one is lost detail):", "", *cause_check(work_dir)]
     for model, what in MAPPINGS.items():
         mapping = stage_section(work_dir, f"mapping-{model}", "bopbtl-mapping", f"Mapping, {what}")
-        fusion = stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head")
-        curve = ["", "Quality per CPU hour of the fusion run (mean PSNR in dB of the held-out crops restored by "
-                 "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`):", "",
-                 *curve_table(work_dir, model)]
-        text = card(model, what, [mapping, fusion, *shared], work_dir, restoration + curve, date, hardware)
+        fusion = [stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head, first phase", ""),
+                  stage_section(work_dir, f"fusion2-{model}", "bopbtl-fusion",
+                                "Fusion head, second phase (body restarted from the denoiser)", f"fusion-{model}")]
+        curve = ["", "Quality per CPU hour of the fusion runs (mean PSNR in dB of the held-out crops restored by "
+                 "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`). First phase:", "",
+                 *curve_table(work_dir, f"fusion-{model}"), "",
+                 "Second phase (CPU hours of this phase alone; its body starts from the denoiser, its tone stage "
+                 "from the first phase's last checkpoint):", "", *curve_table(work_dir, f"fusion2-{model}")]
+        text = card(model, what, [mapping, *fusion, *shared], work_dir, restoration + curve, date, hardware)
         (HERE / f"{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "
                  "`defects` masks, pixels summed over all crops:", "", *detector_check(work_dir / "heldout")]
