@@ -148,7 +148,8 @@ def test_every_stage_trains_and_the_restorer_loads_the_assembled_weights(tmp_pat
     save_weights(tmp_path / "deep.pt", "sequential", {"width": TINY.fusion.width, "depth": TINY.fusion.depth + 1},
                  DnCNN(TINY.fusion.width, TINY.fusion.depth + 1), {})
     with pytest.raises(CheckpointError, match="deep.pt"):
-        run_stage("bopbtl-fusion", tmp_path / "fusion-e", {**from_denoiser, "denoiser_weights": str(tmp_path / "deep.pt")})
+        run_stage("bopbtl-fusion", tmp_path / "fusion-e",
+                  {**from_denoiser, "denoiser_weights": str(tmp_path / "deep.pt")})
 
     weights = assemble_weights("bopbtl-pnl", tiny_size, tmp_path / "old" / "weights.pt",
                                tmp_path / "clean" / "weights.pt", tmp_path / "mapping" / "weights.pt",
