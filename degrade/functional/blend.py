@@ -117,7 +117,7 @@ def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: in
     if idx.size == 0:
         return out, mask
     new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1).T
-    old = image.reshape(-1, c)[idx]
+    old = np.take(image.reshape(-1, c), idx, axis=0)  # the rows of [idx], several times faster
     changed = np.abs(new.astype(np.int16) - old).max(axis=1) >= threshold
     keep = idx[changed]
     out.reshape(-1, c)[keep] = new[changed]
@@ -136,7 +136,7 @@ def _gather(values, idx: np.ndarray, c: int, image: np.ndarray) -> np.ndarray:
         values = np.asarray(values, np.float32)
         return (colour_for(image, values) if values.size == 3 else values.reshape(-1))[:, None]
     k = 1 if values.ndim == 2 else values.shape[2]
-    picked = np.ascontiguousarray(values.reshape(-1, k)[idx].T, dtype=np.float32)
+    picked = np.ascontiguousarray(np.take(values.reshape(-1, k), idx, axis=0).T, dtype=np.float32)
     if values.dtype == np.uint8:
         picked *= np.float32(1.0 / 255.0)
     if k == 3 and c == 1:
@@ -155,11 +155,26 @@ def blend_where(image: np.ndarray, support: np.ndarray, layer, mode: str, opacit
     ``(out, mask)`` as :func:`commit`; ``inplace=True`` writes into ``image`` (C-contiguous, one
     the caller owns, e.g. the output of an earlier pass) instead of a copy.
     """
+    return blend_passes(image, support, [(layer, mode, opacity)], threshold, inplace)
+
+
+def blend_passes(image: np.ndarray, support: np.ndarray, passes: Sequence[tuple], threshold: int = MASK_THRESHOLD,
+                 inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`blend_where` of several ``(layer, mode, opacity)`` passes, one after another in float,
+    at the pixels where ``support`` (HxW) is non-zero; rounded and committed once (one pass: the
+    same as :func:`blend_where`).
+
+    Each pass must leave the pixels outside its own support as they are (opacity 0 there, or a
+    neutral layer: 0 for the bright modes, 1 for the dark ones), so ``support`` can be the union
+    of the passes' supports. Used by version-2 ops instead of several :func:`blend_where` calls and
+    :func:`settle`: the pixels are found and gathered once.
+    """
     idx = np.flatnonzero(support != 0)  # numpy finds the non-zeros of a bool array much faster
     c = channels(image)
-    base = _gather(image, idx, c, image)
-    alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
-    values = blend(base, _gather(layer, idx, c, image), mode, alpha)
+    values = _gather(image, idx, c, image)
+    for layer, mode, opacity in passes:
+        alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
+        values = blend(values, _gather(layer, idx, c, image), mode, alpha)
     values *= np.float32(255.0)
     return commit(image, idx, values, threshold, image if inplace else None)
 

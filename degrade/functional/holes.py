@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..seeding import SEED_MAX
-from .blend import blend_where, channels, settle
+from .blend import blend_passes, blend_where, channels, settle
 from .paper import paper_layer, paper_layer8
 from .shapes import blob, fill, jagged
 
@@ -46,12 +46,17 @@ def _merge_boxes(boxes: list[list[int]]) -> list[tuple[slice, slice]]:
 
 
 def _reveal(image: np.ndarray, out: np.ndarray, mask: np.ndarray, box: tuple[slice, slice], sharp: np.ndarray,
-            feather: float, paper: np.ndarray) -> None:
+            feather: float, paper: np.ndarray, version: int = 1) -> None:
     """Show ``paper`` (0-1 float or uint8, the box's size) through the hole canvas ``sharp`` (uint8,
     ``image[box]``'s size) feathered over ``feather`` px with its dark halo: ``out[box]`` and
-    ``mask[box]`` are written in place."""
+    ``mask[box]`` are written in place (``version`` 2: halo and paper in one
+    :func:`.blend.blend_passes`)."""
     a = cv2.GaussianBlur(sharp, (0, 0), feather) if feather > 0 else sharp
     shadow = cv2.subtract(cv2.GaussianBlur(sharp, (0, 0), feather + 1.5), sharp)
+    if version == 2:
+        passes = [(EDGE_DIRT, "multiply", shadow), (paper, "normal", a)]
+        out[box], mask[box] = blend_passes(image[box], cv2.max(shadow, a), passes)
+        return
     sub, smask = blend_where(image[box], shadow, EDGE_DIRT, "multiply", shadow)
     sub, hmask = blend_where(sub, a, paper, "normal", a, inplace=True)
     out[box], mask[box] = settle(image[box], sub, smask | hmask)
@@ -91,7 +96,7 @@ def holes(image: np.ndarray, count: int, size: tuple[float, float], roughness: f
         sharp = alpha[box]
         paper = layer(sharp.shape[0], sharp.shape[1], 0.1, elastic, int(rng.integers(SEED_MAX)), directory, texture,
                       grey=channels(image) == 1)
-        _reveal(image, out, mask, box, sharp, feather, paper)
+        _reveal(image, out, mask, box, sharp, feather, paper, version)
     return out, mask
 
 

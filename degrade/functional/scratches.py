@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .blend import blend_where, settle
+from .blend import blend_passes, blend_where, settle
 from .fields import coarse_noise, point_warp
 from .shapes import draw_stroke, draw_strokes, random_curve, random_curves
 
@@ -128,12 +128,16 @@ def scratches(image: np.ndarray, count: int, widths: tuple[float, float], length
     (addition, lighten, screen) and dark ones with ``dark_mode`` (multiply, darken) at ``opacity``.
 
     Returns ``(image, mask)`` with the mask convention of :mod:`.blend`. ``version`` 2 draws the
-    strokes with :func:`scratch_canvases_v2`.
+    strokes with :func:`scratch_canvases_v2` and blends both layers in one :func:`.blend.blend_passes`
+    (rounded once: a pixel under a bright and a dark stroke can differ by a grey level).
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
-    canvases = scratch_canvases if version == 1 else scratch_canvases_v2
-    bright, dark = canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
+    if version == 2:
+        bright, dark = scratch_canvases_v2(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
+        return blend_passes(image, cv2.max(bright, dark), [(bright, bright_mode, opacity),
+                                                           (cv2.bitwise_not(dark), dark_mode, opacity)])
+    bright, dark = scratch_canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
     out, mask = blend_where(image, bright, bright, bright_mode, opacity)
     out, dmask = blend_where(out, dark, cv2.bitwise_not(dark), dark_mode, opacity, inplace=True)
     return settle(image, out, mask | dmask)
