@@ -103,6 +103,15 @@ def colour_for(image: np.ndarray, rgb: Sequence[float]) -> np.ndarray:
     return rgb if channels(image) == 3 else np.array([rgb @ LUMA], np.float32)
 
 
+def _largest_move(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """``max over channels of |new - old|`` (int16, n) of two uint8 C x n arrays; computed on a
+    C-contiguous int16 copy, so the maximum runs over whole rows (several times faster than over a
+    short trailing axis)."""
+    moved = new.astype(np.int16, order="C")
+    moved -= old
+    return np.abs(moved, out=moved).max(axis=0)
+
+
 def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: int = MASK_THRESHOLD,
            out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Write float ``values`` (C x n, 0-255) at flat pixel indices ``idx`` of a copy of ``image``
@@ -116,11 +125,11 @@ def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: in
     mask = np.zeros(image.shape[:2], bool)
     if idx.size == 0:
         return out, mask
-    new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1).T
-    old = np.take(image.reshape(-1, c), idx, axis=0)  # the rows of [idx], several times faster
-    changed = np.abs(new.astype(np.int16) - old).max(axis=1) >= threshold
+    new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1)
+    old = np.take(image.reshape(-1, c), idx, axis=0).T  # np.take: several times faster than [idx]
+    changed = _largest_move(new, old) >= threshold
     keep = idx[changed]
-    out.reshape(-1, c)[keep] = new[changed]
+    out.reshape(-1, c)[keep] = new[:, changed].T
     mask.reshape(-1)[keep] = True
     return out, mask
 
@@ -189,7 +198,7 @@ def settle(image: np.ndarray, out: np.ndarray, mask: np.ndarray,
     c = channels(image)
     idx = np.flatnonzero(mask)
     flat_out, flat_in = out.reshape(-1, c), image.reshape(-1, c)
-    small = np.abs(flat_out[idx].astype(np.int16) - flat_in[idx]).max(axis=1) < threshold
+    small = _largest_move(np.take(flat_out, idx, axis=0).T, np.take(flat_in, idx, axis=0).T) < threshold
     back = idx[small]
     flat_out[back] = flat_in[back]
     mask.reshape(-1)[back] = False
