@@ -26,6 +26,19 @@ def add_float(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return cv2.add(image, delta, dtype=cv2.CV_8U)
 
 
+def add_rounded(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """``image + rint(delta)`` saturated to uint8, as :func:`add_float` (``delta`` float32 in grey
+    levels, HxW or ``image``'s shape) but in 8-bit passes: the positive and negative parts of
+    ``delta`` rounded to uint8 (half to even), then added and subtracted with saturation. The same
+    as :func:`add_float` except where ``image + delta`` ends in exactly .5 (version-2 ops).
+    """
+    up = cv2.convertScaleAbs(cv2.max(delta, 0.0))
+    down = cv2.convertScaleAbs(cv2.min(delta, 0.0))
+    if delta.ndim == 2 and image.ndim == 3:
+        up, down = cv2.merge([up] * image.shape[2]), cv2.merge([down] * image.shape[2])
+    return cv2.subtract(cv2.add(image, up.reshape(image.shape)), down.reshape(image.shape)).reshape(image.shape)
+
+
 def to_uint8(values: np.ndarray) -> np.ndarray:
     """Round float values (0-255 units) to the nearest integer and saturate to uint8."""
     out = np.empty(values.shape, np.uint8)
