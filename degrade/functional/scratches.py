@@ -69,10 +69,14 @@ def scratch_canvases(height: int, width: int, count: int, widths: tuple[float, f
     return layers
 
 
+STROKE_POINTS = 12  # points per version-2 stroke curve, film scratches included
+
+
 def _scratch_strokes(rng: np.random.Generator, height: int, width: int, count: int, widths: tuple[float, float],
-                     lengths: tuple[float, float], cluster_share: float) -> dict[str, np.ndarray]:
-    """The strokes of ``count`` scratches drawn at once (version 2): per stroke its scratch's index,
-    curve, width (px), value (0-255) and taper ends; the same distributions as :func:`scratch_canvases`."""
+                     lengths: tuple[float, float], dark_share: float, cluster_share: float) -> dict[str, np.ndarray]:
+    """The strokes of ``count`` scratches drawn at once (version 2), per stroke: curve start (x, y),
+    length (px), angle and bend (radians), width (px), value (0-255), taper ends and whether it is
+    dark; the same distributions as :func:`scratch_canvases`."""
     diag = float(np.hypot(height, width))
     start = rng.random((count, 2)) * np.array([width, height])
     angle = rng.uniform(0, 2 * np.pi, count)
@@ -83,40 +87,40 @@ def _scratch_strokes(rng: np.random.Generator, height: int, width: int, count: i
     normal = np.stack([-np.sin(angle), np.cos(angle)], axis=1)[owner]
     offset = normal * rng.normal(0, 0.02 * diag, n)[:, None]
     offset += rng.normal(0, 1, (n, 2)) * (0.05 * length[owner])[:, None]
-    shorter = np.where(sub, rng.uniform(0.3, 1.0, n), 1.0)
-    curves = random_curves(rng, start[owner] + offset * sub[:, None], length[owner] * shorter,
-                           angle[owner] + rng.normal(0, 0.06, n) * sub, rng.uniform(0.0, 0.7, n), n=12)
-    return {"owner": owner, "curves": curves, "width": rng.uniform(*widths, n) * np.where(sub, 0.8, 1.0),
+    return {"start": start[owner] + offset * sub[:, None],
+            "length": length[owner] * np.where(sub, rng.uniform(0.3, 1.0, n), 1.0),
+            "angle": angle[owner] + rng.normal(0, 0.06, n) * sub, "bend": rng.uniform(0.0, 0.7, n),
+            "width": rng.uniform(*widths, n) * np.where(sub, 0.8, 1.0),
             "value": np.where(sub, rng.uniform(90, 230, n), rng.uniform(140, 255, n)),
-            "ends": rng.uniform(0.1, 0.5, n)}
+            "ends": rng.uniform(0.1, 0.5, n), "dark": (rng.random(count) < dark_share)[owner]}
 
 
-def _film_strokes(rng: np.random.Generator, height: int, width: int, film: int) -> dict[str, np.ndarray]:
-    """``film`` long vertical film scratches as strokes (version 2; see :func:`scratch_canvases`)."""
-    start = np.stack([rng.uniform(0, width, film), rng.uniform(-0.2, 0.1, film) * height], axis=1)
-    curves = random_curves(rng, start, rng.uniform(0.7, 1.3, film) * height, np.pi / 2 + rng.normal(0, 0.008, film),
-                           np.full(film, 0.03), n=24)
-    return {"curves": curves, "width": rng.uniform(0.8, 1.8, film), "value": rng.uniform(120, 230, film),
-            "ends": np.full(film, 0.05)}
+def _film_strokes(rng: np.random.Generator, height: int, width: int, film: int,
+                  dark_share: float) -> dict[str, np.ndarray]:
+    """``film`` long vertical film scratches as strokes (version 2; see :func:`_scratch_strokes`)."""
+    return {"start": np.stack([rng.uniform(0, width, film), rng.uniform(-0.2, 0.1, film) * height], axis=1),
+            "length": rng.uniform(0.7, 1.3, film) * height, "angle": np.pi / 2 + rng.normal(0, 0.008, film),
+            "bend": np.full(film, 0.03), "width": rng.uniform(0.8, 1.8, film), "value": rng.uniform(120, 230, film),
+            "ends": np.full(film, 0.05), "dark": rng.random(film) < dark_share}
 
 
 def scratch_canvases_v2(height: int, width: int, count: int, widths: tuple[float, float],
                         lengths: tuple[float, float], dark_share: float, cluster_share: float,
                         film: int, elastic: float, rng: np.random.Generator) -> list[np.ndarray]:
     """Version 2 of :func:`scratch_canvases`: the same scratches (distributions, widths, tapers,
-    film scratches), their random numbers drawn for all strokes at once, and every point moved by
-    one :func:`.fields.point_warp` (no full-size displacement field)."""
+    film scratches), their random numbers drawn for all strokes at once, every curve (film
+    scratches too) ``STROKE_POINTS`` points long, and every point moved by one
+    :func:`.fields.point_warp` (no full-size displacement field)."""
     warp = point_warp(elastic, height, width, max(8.0, min(height, width) / 8.0), rng)
-    strokes = _scratch_strokes(rng, height, width, count, widths, lengths, cluster_share)
-    dark = (rng.random(count) < dark_share)[strokes["owner"]]
-    films = _film_strokes(rng, height, width, film)
-    film_dark = rng.random(film) < dark_share
+    parts = (_scratch_strokes(rng, height, width, count, widths, lengths, dark_share, cluster_share),
+             _film_strokes(rng, height, width, film, dark_share))
+    strokes = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     layers = [np.zeros((height, width), np.uint8) for _ in range(2)]
-    for group, which in ((strokes, dark), (films, film_dark)):
-        if len(which):
-            curves = group["curves"]
-            moved = warp(curves.reshape(-1, 2)).reshape(curves.shape)
-            draw_strokes(layers, which.astype(int), moved, group["width"], group["value"], group["ends"])
+    if len(strokes["dark"]):
+        curves = random_curves(rng, strokes["start"], strokes["length"], strokes["angle"], strokes["bend"],
+                               n=STROKE_POINTS)
+        moved = warp(curves.reshape(-1, 2)).reshape(curves.shape)
+        draw_strokes(layers, strokes["dark"].astype(int), moved, strokes["width"], strokes["value"], strokes["ends"])
     return layers
 
 

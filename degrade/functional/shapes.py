@@ -93,8 +93,10 @@ def draw_strokes(layers: list[np.ndarray], which: np.ndarray, curves: np.ndarray
                  values: np.ndarray, ends: np.ndarray) -> None:
     """Version 2 of :func:`draw_stroke` for m strokes (``curves``: m x n x 2 float points) drawn on
     ``layers[which[i]]`` in place: runs of segments of one thickness and value are drawn as one
-    polyline (fewer OpenCV calls, no repeated anti-aliasing where segments join)."""
+    polyline (fewer OpenCV calls, no repeated anti-aliasing where segments join); values are
+    rounded first, as OpenCV rounds a colour, so more segments join."""
     thick, value = stroke_styles(curves.shape[1] - 1, widths, values, ends)
+    value = np.rint(value)
     height, width = layers[0].shape
     pad = np.ceil(widths).astype(int)[:, None] + 2
     low = np.maximum(np.floor(curves.min(axis=1)).astype(int) - pad, 0)
