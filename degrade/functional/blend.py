@@ -59,20 +59,29 @@ BRIGHT_MODES = ("addition", "lighten", "screen")
 DARK_MODES = ("multiply", "darken")
 
 
-def _screen8(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(base), cv2.bitwise_not(layer), scale=1.0 / 255.0))
+def _screen8(base: np.ndarray, layer: np.ndarray, opacity: float) -> np.ndarray:
+    """Screen at ``opacity``: ``base + opacity * layer * (255 - base) / 255``."""
+    return cv2.add(base, cv2.multiply(cv2.bitwise_not(base), layer, scale=opacity / 255.0))
+
+
+def _multiply8(base: np.ndarray, layer: np.ndarray, opacity: float) -> np.ndarray:
+    """Multiply at ``opacity``: ``base - opacity * base * (255 - layer) / 255``."""
+    return cv2.subtract(base, cv2.multiply(base, cv2.bitwise_not(layer), scale=opacity / 255.0))
 
 
 MODES8: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "addition": cv2.add, "lighten": cv2.max, "screen": _screen8,
-    "multiply": lambda base, layer: cv2.multiply(base, layer, scale=1.0 / 255.0),
-    "darken": cv2.min, "normal": lambda base, layer: layer}
+    "addition": cv2.add, "lighten": cv2.max, "darken": cv2.min, "normal": lambda base, layer: layer}
+SCALED8: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {"screen": _screen8, "multiply": _multiply8}
 
 
 def blend8(base: np.ndarray, layer: np.ndarray, mode: str, opacity: float) -> np.ndarray:
     """:func:`blend` of two uint8 images of one shape (0-255) at a scalar ``opacity`` (0-1), in
-    OpenCV's saturating 8-bit arithmetic: two or three passes, each rounding to whole grey levels,
-    so within about one grey level of the float formula. Used by version-2 ops."""
+    OpenCV's saturating 8-bit arithmetic, each pass rounding to whole grey levels, so within about
+    one grey level of the float formula. Screen and multiply scale the change they make in the
+    same pass as their product (three passes); the other modes blend the mode's result with
+    ``cv2.addWeighted``. Used by version-2 ops."""
+    if mode in SCALED8:
+        return SCALED8[mode](base, layer, opacity)
     return cv2.addWeighted(base, 1.0 - opacity, MODES8[mode](base, layer), opacity, 0.0)
 
 
