@@ -30,7 +30,8 @@ def add_rounded(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``image + rint(delta)`` saturated to uint8, as :func:`add_float` (``delta`` float32 in grey
     levels, HxW or ``image``'s shape) but in 8-bit passes: the positive and negative parts of
     ``delta`` rounded to uint8 (half to even), then added and subtracted with saturation. The same
-    as :func:`add_float` except where ``image + delta`` ends in exactly .5 (version-2 ops).
+    as :func:`add_float` except where ``image + delta`` (float32) ends in exactly .5: there the two
+    can be a grey level apart (version-2 ops).
     """
     up = cv2.convertScaleAbs(cv2.max(delta, 0.0))
     down = cv2.convertScaleAbs(cv2.min(delta, 0.0))
