@@ -129,8 +129,8 @@ def _byte_quantiles() -> np.ndarray:
     return q.astype(np.float32)
 
 
-def byte_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) -> np.ndarray:
-    """float32 N(0, ``std``) deviates of ``shape``, one random byte each (the version-2 noise draws).
+def byte_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float, mean: float = 0.0) -> np.ndarray:
+    """float32 N(``mean``, ``std``) deviates of ``shape``, one random byte each (the version-2 noise draws).
 
     Each byte picks one of 256 equiprobable quantiles of N(0, 1) (rescaled to unit std, tails cut
     at +-2.9 sigma) through ``cv2.LUT``: half the random bits and about half the time of
@@ -139,7 +139,7 @@ def byte_normal(rng: np.random.Generator, shape: tuple[int, ...], std: float) ->
     """
     count = int(np.prod(shape))
     raw = random_bytes(rng, count).reshape(shape[0] if len(shape) > 1 else 1, -1)
-    return cv2.LUT(raw, _byte_quantiles() * np.float32(std)).reshape(shape)
+    return cv2.LUT(raw, _byte_quantiles() * np.float32(std) + np.float32(mean)).reshape(shape)
 
 
 def random_bytes(rng: np.random.Generator, count: int) -> np.ndarray:
