@@ -137,9 +137,8 @@ def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: in
     new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1)
     old = np.take(image.reshape(-1, c), idx, axis=0).T  # np.take: several times faster than [idx]
     changed = _largest_move(new, old) >= threshold
-    keep = idx[changed]
-    out.reshape(-1, c)[keep] = new[:, changed].T
-    mask.reshape(-1)[keep] = True
+    out.reshape(-1, c)[idx] = np.where(changed, new, old).T  # faster than selecting the changed ones
+    mask.reshape(-1)[idx[changed]] = True
     return out, mask
 
 
