@@ -26,6 +26,11 @@ def add_float(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return cv2.add(image, delta, dtype=cv2.CV_8U)
 
 
+def _spread(plane: np.ndarray, channels: int) -> np.ndarray:
+    """A uint8 HxW plane repeated into ``channels`` channels (``cvtColor`` for 3: 2x faster than ``merge``)."""
+    return cv2.cvtColor(plane, cv2.COLOR_GRAY2RGB) if channels == 3 else cv2.merge([plane] * channels)
+
+
 def add_rounded(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """``image + rint(delta)`` saturated to uint8, as :func:`add_float` (``delta`` float32 in grey
     levels, HxW or ``image``'s shape) but in 8-bit passes: the positive and negative parts of
@@ -36,7 +41,7 @@ def add_rounded(image: np.ndarray, delta: np.ndarray) -> np.ndarray:
     up = cv2.convertScaleAbs(cv2.max(delta, 0.0))
     down = cv2.convertScaleAbs(cv2.min(delta, 0.0))
     if delta.ndim == 2 and image.ndim == 3:
-        up, down = cv2.merge([up] * image.shape[2]), cv2.merge([down] * image.shape[2])
+        up, down = _spread(up, image.shape[2]), _spread(down, image.shape[2])
     return cv2.subtract(cv2.add(image, up.reshape(image.shape)), down.reshape(image.shape)).reshape(image.shape)
 
 
