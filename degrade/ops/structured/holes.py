@@ -23,7 +23,7 @@ class Holes(Op):
     ``elastic``: paper distortion (0-50 px); ``textures``/``scale``: optional folder of paper scans
     shown in the holes, magnified ``scale`` times (range, > 0, at most 10). ``version=2``: a box per
     hole, their paper cut from one :class:`PaperTexture` version-2 paper per call, halo and paper
-    blended in one pass (see :func:`~oldphoto.degrade.functional.holes.holes`), about 1.6x faster.
+    blended in one pass (see :func:`~oldphoto.degrade.functional.holes.holes`), about 1.8x faster.
     """
 
     VERSIONS = (1, 2)
