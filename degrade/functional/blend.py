@@ -59,20 +59,29 @@ BRIGHT_MODES = ("addition", "lighten", "screen")
 DARK_MODES = ("multiply", "darken")
 
 
-def _screen8(base: np.ndarray, layer: np.ndarray) -> np.ndarray:
-    return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(base), cv2.bitwise_not(layer), scale=1.0 / 255.0))
+def _screen8(base: np.ndarray, layer: np.ndarray, opacity: float) -> np.ndarray:
+    """Screen at ``opacity``: ``base + opacity * layer * (255 - base) / 255``."""
+    return cv2.add(base, cv2.multiply(cv2.bitwise_not(base), layer, scale=opacity / 255.0))
+
+
+def _multiply8(base: np.ndarray, layer: np.ndarray, opacity: float) -> np.ndarray:
+    """Multiply at ``opacity``: ``base - opacity * base * (255 - layer) / 255``."""
+    return cv2.subtract(base, cv2.multiply(base, cv2.bitwise_not(layer), scale=opacity / 255.0))
 
 
 MODES8: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "addition": cv2.add, "lighten": cv2.max, "screen": _screen8,
-    "multiply": lambda base, layer: cv2.multiply(base, layer, scale=1.0 / 255.0),
-    "darken": cv2.min, "normal": lambda base, layer: layer}
+    "addition": cv2.add, "lighten": cv2.max, "darken": cv2.min, "normal": lambda base, layer: layer}
+SCALED8: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {"screen": _screen8, "multiply": _multiply8}
 
 
 def blend8(base: np.ndarray, layer: np.ndarray, mode: str, opacity: float) -> np.ndarray:
     """:func:`blend` of two uint8 images of one shape (0-255) at a scalar ``opacity`` (0-1), in
-    OpenCV's saturating 8-bit arithmetic: two or three passes, each rounding to whole grey levels,
-    so within about one grey level of the float formula. Used by version-2 ops."""
+    OpenCV's saturating 8-bit arithmetic, each pass rounding to whole grey levels, so within about
+    one grey level of the float formula. Screen and multiply scale the change they make in the
+    same pass as their product (three passes); the other modes blend the mode's result with
+    ``cv2.addWeighted``. Used by version-2 ops."""
+    if mode in SCALED8:
+        return SCALED8[mode](base, layer, opacity)
     return cv2.addWeighted(base, 1.0 - opacity, MODES8[mode](base, layer), opacity, 0.0)
 
 
@@ -103,6 +112,15 @@ def colour_for(image: np.ndarray, rgb: Sequence[float]) -> np.ndarray:
     return rgb if channels(image) == 3 else np.array([rgb @ LUMA], np.float32)
 
 
+def _largest_move(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """``max over channels of |new - old|`` (int16, n) of two uint8 C x n arrays; computed on a
+    C-contiguous int16 copy, so the maximum runs over whole rows (several times faster than over a
+    short trailing axis)."""
+    moved = new.astype(np.int16, order="C")
+    moved -= old
+    return np.abs(moved, out=moved).max(axis=0)
+
+
 def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: int = MASK_THRESHOLD,
            out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Write float ``values`` (C x n, 0-255) at flat pixel indices ``idx`` of a copy of ``image``
@@ -116,12 +134,11 @@ def commit(image: np.ndarray, idx: np.ndarray, values: np.ndarray, threshold: in
     mask = np.zeros(image.shape[:2], bool)
     if idx.size == 0:
         return out, mask
-    new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1).T
-    old = image.reshape(-1, c)[idx]
-    changed = np.abs(new.astype(np.int16) - old).max(axis=1) >= threshold
-    keep = idx[changed]
-    out.reshape(-1, c)[keep] = new[changed]
-    mask.reshape(-1)[keep] = True
+    new = np.clip(np.rint(values), 0, 255).astype(np.uint8).reshape(c, -1)
+    old = np.take(image.reshape(-1, c), idx, axis=0).T  # np.take: several times faster than [idx]
+    changed = _largest_move(new, old) >= threshold
+    out.reshape(-1, c)[idx] = np.where(changed, new, old).T  # faster than selecting the changed ones
+    mask.reshape(-1)[idx[changed]] = True
     return out, mask
 
 
@@ -136,7 +153,7 @@ def _gather(values, idx: np.ndarray, c: int, image: np.ndarray) -> np.ndarray:
         values = np.asarray(values, np.float32)
         return (colour_for(image, values) if values.size == 3 else values.reshape(-1))[:, None]
     k = 1 if values.ndim == 2 else values.shape[2]
-    picked = np.ascontiguousarray(values.reshape(-1, k)[idx].T, dtype=np.float32)
+    picked = np.ascontiguousarray(np.take(values.reshape(-1, k), idx, axis=0).T, dtype=np.float32)
     if values.dtype == np.uint8:
         picked *= np.float32(1.0 / 255.0)
     if k == 3 and c == 1:
@@ -155,11 +172,26 @@ def blend_where(image: np.ndarray, support: np.ndarray, layer, mode: str, opacit
     ``(out, mask)`` as :func:`commit`; ``inplace=True`` writes into ``image`` (C-contiguous, one
     the caller owns, e.g. the output of an earlier pass) instead of a copy.
     """
+    return blend_passes(image, support, [(layer, mode, opacity)], threshold, inplace)
+
+
+def blend_passes(image: np.ndarray, support: np.ndarray, passes: Sequence[tuple], threshold: int = MASK_THRESHOLD,
+                 inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`blend_where` of several ``(layer, mode, opacity)`` passes, one after another in float,
+    at the pixels where ``support`` (HxW) is non-zero; rounded and committed once (one pass: the
+    same as :func:`blend_where`).
+
+    Each pass must leave the pixels outside its own support as they are (opacity 0 there, or a
+    neutral layer: 0 for the bright modes, 1 for the dark ones), so ``support`` can be the union
+    of the passes' supports. Used by version-2 ops instead of several :func:`blend_where` calls and
+    :func:`settle`: the pixels are found and gathered once.
+    """
     idx = np.flatnonzero(support != 0)  # numpy finds the non-zeros of a bool array much faster
     c = channels(image)
-    base = _gather(image, idx, c, image)
-    alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
-    values = blend(base, _gather(layer, idx, c, image), mode, alpha)
+    values = _gather(image, idx, c, image)
+    for layer, mode, opacity in passes:
+        alpha = _gather(opacity, idx, 1, image) if np.ndim(opacity) else opacity
+        values = blend(values, _gather(layer, idx, c, image), mode, alpha)
     values *= np.float32(255.0)
     return commit(image, idx, values, threshold, image if inplace else None)
 
@@ -174,7 +206,7 @@ def settle(image: np.ndarray, out: np.ndarray, mask: np.ndarray,
     c = channels(image)
     idx = np.flatnonzero(mask)
     flat_out, flat_in = out.reshape(-1, c), image.reshape(-1, c)
-    small = np.abs(flat_out[idx].astype(np.int16) - flat_in[idx]).max(axis=1) < threshold
+    small = _largest_move(np.take(flat_out, idx, axis=0).T, np.take(flat_in, idx, axis=0).T) < threshold
     back = idx[small]
     flat_out[back] = flat_in[back]
     mask.reshape(-1)[back] = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ._util import add_float, luma8, scratch
+from ._util import add_float, add_rounded, luma8, scratch
 from .fields import smooth_noise
 
 LEVELS = np.arange(256, dtype=np.float32)  # every luma value: grain_amplitude becomes a lookup table
@@ -26,7 +26,8 @@ def film_grain(image: np.ndarray, intensity: float, size: float, seed: int, mono
     """Add film grain of ``intensity`` grey levels (std at mid-grey) and grain ``size`` in pixels.
 
     ``monochrome=True`` adds one grain field to every channel; otherwise each channel has its own.
-    ``version``: of the random fields (see :func:`.fields.smooth_noise`).
+    ``version``: of the random fields (see :func:`.fields.smooth_noise`); version 2 adds a monochrome
+    grain with :func:`._util.add_rounded` (2x faster than :func:`._util.add_float` for a grey delta).
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
@@ -34,6 +35,6 @@ def film_grain(image: np.ndarray, intensity: float, size: float, seed: int, mono
     if monochrome or image.ndim == 2:
         field = smooth_noise(h, w, size, rng, scratch_tag="grain", version=version)
         field *= amp
-        return add_float(image, field)
+        return add_float(image, field) if version == 1 else add_rounded(image, field)
     delta = np.stack([smooth_noise(h, w, size, rng, version=version) * amp for _ in range(image.shape[2])], axis=2)
     return add_float(image, delta)

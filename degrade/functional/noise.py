@@ -30,8 +30,11 @@ def gaussian_noise(image: np.ndarray, sigma: float, seed: int, per_channel: bool
 
 def speckle_noise(image: np.ndarray, sigma: float, seed: int, version: int = 1) -> np.ndarray:
     """Multiplicative noise ``x + x * n``, ``n ~ N(0, sigma)``; ``sigma`` is relative (0-1).
-    ``version``: of the draws (see :func:`normal_noise`)."""
+    ``version``: of the draws (see :func:`normal_noise`); version 2 multiplies by ``1 + n`` in one
+    OpenCV pass, rounding once."""
     rng = np.random.default_rng(seed)
+    if version == 2:
+        return cv2.multiply(image, byte_normal(rng, image.shape, sigma, mean=1.0), dtype=cv2.CV_8U).reshape(image.shape)
     noise = normal_noise(rng, image.shape, sigma, version)
     noise *= image
     return add_float(image, noise)

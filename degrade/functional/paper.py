@@ -200,15 +200,15 @@ def procedural_paper8(height: int, width: int, yellowing: float, elastic: float,
     np.clip(ageing, 0.0, 1.5, out=ageing)
     ageing *= np.float32(yellowing)
     colours = [(white @ LUMA, AGEING_LOSS @ LUMA)] if grey else list(zip(white, AGEING_LOSS, strict=False))
-    low = cv2.merge([_tint(smooth, ageing, w, loss) for w, loss in colours])
-    coloured = cv2.resize(low, (width, height), interpolation=cv2.INTER_LINEAR)
     fine = cv2.resize(table_grid(grid_shape(height, width, 2.0), 0.03, rng), (width, height),
                       interpolation=cv2.INTER_CUBIC)
     warp = point_warp(elastic, height, width, max(8.0, side / 4.0), rng)
     curves = fibre_curves(height, width, rng)
     fibres = draw_fibres(height, width, warp(curves.reshape(-1, 2)).reshape(curves.shape))
     detail = cv2.addWeighted(fine, 1.0, fibres, -0.25 / 255.0, 1.0, dtype=cv2.CV_32F)
-    return cv2.multiply(coloured, detail if grey else cv2.merge([detail] * 3), scale=255.0, dtype=cv2.CV_8U)
+    planes = [cv2.multiply(cv2.resize(_tint(smooth, ageing, w, loss), (width, height), interpolation=cv2.INTER_LINEAR),
+                           detail, scale=255.0, dtype=cv2.CV_8U) for w, loss in colours]  # no 3-channel float array
+    return planes[0] if grey else cv2.merge(planes)
 
 
 def paper_layer8(height: int, width: int, yellowing: float, elastic: float, seed: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .blend import blend_where, settle
+from .blend import blend_passes, blend_where, settle
 from .fields import coarse_noise, point_warp
 from .shapes import draw_stroke, draw_strokes, random_curve, random_curves
 
@@ -69,10 +69,14 @@ def scratch_canvases(height: int, width: int, count: int, widths: tuple[float, f
     return layers
 
 
+STROKE_POINTS = 12  # points per version-2 stroke curve, film scratches included
+
+
 def _scratch_strokes(rng: np.random.Generator, height: int, width: int, count: int, widths: tuple[float, float],
-                     lengths: tuple[float, float], cluster_share: float) -> dict[str, np.ndarray]:
-    """The strokes of ``count`` scratches drawn at once (version 2): per stroke its scratch's index,
-    curve, width (px), value (0-255) and taper ends; the same distributions as :func:`scratch_canvases`."""
+                     lengths: tuple[float, float], dark_share: float, cluster_share: float) -> dict[str, np.ndarray]:
+    """The strokes of ``count`` scratches drawn at once (version 2), per stroke: curve start (x, y),
+    length (px), angle and bend (radians), width (px), value (0-255), taper ends and whether it is
+    dark; the same distributions as :func:`scratch_canvases`."""
     diag = float(np.hypot(height, width))
     start = rng.random((count, 2)) * np.array([width, height])
     angle = rng.uniform(0, 2 * np.pi, count)
@@ -83,40 +87,40 @@ def _scratch_strokes(rng: np.random.Generator, height: int, width: int, count: i
     normal = np.stack([-np.sin(angle), np.cos(angle)], axis=1)[owner]
     offset = normal * rng.normal(0, 0.02 * diag, n)[:, None]
     offset += rng.normal(0, 1, (n, 2)) * (0.05 * length[owner])[:, None]
-    shorter = np.where(sub, rng.uniform(0.3, 1.0, n), 1.0)
-    curves = random_curves(rng, start[owner] + offset * sub[:, None], length[owner] * shorter,
-                           angle[owner] + rng.normal(0, 0.06, n) * sub, rng.uniform(0.0, 0.7, n), n=12)
-    return {"owner": owner, "curves": curves, "width": rng.uniform(*widths, n) * np.where(sub, 0.8, 1.0),
+    return {"start": start[owner] + offset * sub[:, None],
+            "length": length[owner] * np.where(sub, rng.uniform(0.3, 1.0, n), 1.0),
+            "angle": angle[owner] + rng.normal(0, 0.06, n) * sub, "bend": rng.uniform(0.0, 0.7, n),
+            "width": rng.uniform(*widths, n) * np.where(sub, 0.8, 1.0),
             "value": np.where(sub, rng.uniform(90, 230, n), rng.uniform(140, 255, n)),
-            "ends": rng.uniform(0.1, 0.5, n)}
+            "ends": rng.uniform(0.1, 0.5, n), "dark": (rng.random(count) < dark_share)[owner]}
 
 
-def _film_strokes(rng: np.random.Generator, height: int, width: int, film: int) -> dict[str, np.ndarray]:
-    """``film`` long vertical film scratches as strokes (version 2; see :func:`scratch_canvases`)."""
-    start = np.stack([rng.uniform(0, width, film), rng.uniform(-0.2, 0.1, film) * height], axis=1)
-    curves = random_curves(rng, start, rng.uniform(0.7, 1.3, film) * height, np.pi / 2 + rng.normal(0, 0.008, film),
-                           np.full(film, 0.03), n=24)
-    return {"curves": curves, "width": rng.uniform(0.8, 1.8, film), "value": rng.uniform(120, 230, film),
-            "ends": np.full(film, 0.05)}
+def _film_strokes(rng: np.random.Generator, height: int, width: int, film: int,
+                  dark_share: float) -> dict[str, np.ndarray]:
+    """``film`` long vertical film scratches as strokes (version 2; see :func:`_scratch_strokes`)."""
+    return {"start": np.stack([rng.uniform(0, width, film), rng.uniform(-0.2, 0.1, film) * height], axis=1),
+            "length": rng.uniform(0.7, 1.3, film) * height, "angle": np.pi / 2 + rng.normal(0, 0.008, film),
+            "bend": np.full(film, 0.03), "width": rng.uniform(0.8, 1.8, film), "value": rng.uniform(120, 230, film),
+            "ends": np.full(film, 0.05), "dark": rng.random(film) < dark_share}
 
 
 def scratch_canvases_v2(height: int, width: int, count: int, widths: tuple[float, float],
                         lengths: tuple[float, float], dark_share: float, cluster_share: float,
                         film: int, elastic: float, rng: np.random.Generator) -> list[np.ndarray]:
     """Version 2 of :func:`scratch_canvases`: the same scratches (distributions, widths, tapers,
-    film scratches), their random numbers drawn for all strokes at once, and every point moved by
-    one :func:`.fields.point_warp` (no full-size displacement field)."""
+    film scratches), their random numbers drawn for all strokes at once, every curve (film
+    scratches too) ``STROKE_POINTS`` points long, and every point moved by one
+    :func:`.fields.point_warp` (no full-size displacement field)."""
     warp = point_warp(elastic, height, width, max(8.0, min(height, width) / 8.0), rng)
-    strokes = _scratch_strokes(rng, height, width, count, widths, lengths, cluster_share)
-    dark = (rng.random(count) < dark_share)[strokes["owner"]]
-    films = _film_strokes(rng, height, width, film)
-    film_dark = rng.random(film) < dark_share
+    parts = (_scratch_strokes(rng, height, width, count, widths, lengths, dark_share, cluster_share),
+             _film_strokes(rng, height, width, film, dark_share))
+    strokes = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     layers = [np.zeros((height, width), np.uint8) for _ in range(2)]
-    for group, which in ((strokes, dark), (films, film_dark)):
-        if len(which):
-            curves = group["curves"]
-            moved = warp(curves.reshape(-1, 2)).reshape(curves.shape)
-            draw_strokes(layers, which.astype(int), moved, group["width"], group["value"], group["ends"])
+    if len(strokes["dark"]):
+        curves = random_curves(rng, strokes["start"], strokes["length"], strokes["angle"], strokes["bend"],
+                               n=STROKE_POINTS)
+        moved = warp(curves.reshape(-1, 2)).reshape(curves.shape)
+        draw_strokes(layers, strokes["dark"].astype(int), moved, strokes["width"], strokes["value"], strokes["ends"])
     return layers
 
 
@@ -128,12 +132,16 @@ def scratches(image: np.ndarray, count: int, widths: tuple[float, float], length
     (addition, lighten, screen) and dark ones with ``dark_mode`` (multiply, darken) at ``opacity``.
 
     Returns ``(image, mask)`` with the mask convention of :mod:`.blend`. ``version`` 2 draws the
-    strokes with :func:`scratch_canvases_v2`.
+    strokes with :func:`scratch_canvases_v2` and blends both layers in one :func:`.blend.blend_passes`
+    (rounded once: a pixel under a bright and a dark stroke can differ by a grey level).
     """
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
-    canvases = scratch_canvases if version == 1 else scratch_canvases_v2
-    bright, dark = canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
+    if version == 2:
+        bright, dark = scratch_canvases_v2(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
+        return blend_passes(image, cv2.max(bright, dark), [(bright, bright_mode, opacity),
+                                                           (cv2.bitwise_not(dark), dark_mode, opacity)])
+    bright, dark = scratch_canvases(h, w, count, widths, lengths, dark_share, cluster_share, film, elastic, rng)
     out, mask = blend_where(image, bright, bright, bright_mode, opacity)
     out, dmask = blend_where(out, dark, cv2.bitwise_not(dark), dark_mode, opacity, inplace=True)
     return settle(image, out, mask | dmask)

@@ -38,9 +38,11 @@ def random_curves(rng: np.random.Generator, starts: np.ndarray, lengths: np.ndar
                   bends: np.ndarray, n: int = 16) -> np.ndarray:
     """:func:`random_curve` for many curves at once (version-2 draws): ``starts`` (m x 2) and the
     per-curve ``lengths``, ``angles`` and ``bends`` (m each) give m polylines of ``n`` points (m x n x 2)."""
-    turns = rng.standard_normal((len(starts), n - 1)) * (bends / np.sqrt(n - 1))[:, None]
-    padded = np.pad(turns, ((0, 0), (1, 1)))
-    turns = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3.0
+    drawn = rng.standard_normal((len(starts), n - 1)) * (bends / np.sqrt(n - 1))[:, None]
+    turns = drawn.copy()  # the mean of each turn and its neighbours (zero beyond the ends), without np.pad
+    turns[:, 1:] += drawn[:, :-1]
+    turns[:, :-1] += drawn[:, 1:]
+    turns /= 3.0
     heading = angles[:, None] + np.concatenate([np.zeros((len(starts), 1)), np.cumsum(turns[:, :-1], axis=1)], axis=1)
     steps = np.stack([np.cos(heading), np.sin(heading)], axis=2) * (lengths / (n - 1))[:, None, None]
     return np.concatenate([starts[:, None], starts[:, None] + np.cumsum(steps, axis=1)], axis=1)
@@ -93,8 +95,10 @@ def draw_strokes(layers: list[np.ndarray], which: np.ndarray, curves: np.ndarray
                  values: np.ndarray, ends: np.ndarray) -> None:
     """Version 2 of :func:`draw_stroke` for m strokes (``curves``: m x n x 2 float points) drawn on
     ``layers[which[i]]`` in place: runs of segments of one thickness and value are drawn as one
-    polyline (fewer OpenCV calls, no repeated anti-aliasing where segments join)."""
+    polyline (fewer OpenCV calls, no repeated anti-aliasing where segments join); values are
+    rounded first, as OpenCV rounds a colour, so more segments join."""
     thick, value = stroke_styles(curves.shape[1] - 1, widths, values, ends)
+    value = np.rint(value)
     height, width = layers[0].shape
     pad = np.ceil(widths).astype(int)[:, None] + 2
     low = np.maximum(np.floor(curves.min(axis=1)).astype(int) - pad, 0)

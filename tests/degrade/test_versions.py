@@ -11,6 +11,8 @@ from oldphoto import degrade
 from oldphoto.benchmark.speed.degrade import bench_degrade
 from oldphoto.benchmark.speed.versions import compare, pattern_stats, photos, preset_ops
 from oldphoto.degrade import DegradeError
+from oldphoto.degrade.functional._util import add_float, add_rounded
+from oldphoto.degrade.functional.blend import MODES, blend, blend8, blend_passes, blend_where
 from oldphoto.degrade.presets import UPGRADED, at_version, preset_dict
 
 VERSIONED = sorted((name, v) for name, cls in degrade.REGISTRY.items()
@@ -85,6 +87,48 @@ def test_version_2_is_deterministic_replayable_and_thread_independent(name, vers
     again = degrade.replay(photo, json.loads(json.dumps(res.params)))
     np.testing.assert_array_equal(again.image, res.image)
     assert res.params["ops"][0]["op"]["version"] == version
+
+
+# --- 8-bit and one-pass helpers of version 2 -----------------------------------------------------------
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_blend8_is_within_one_grey_level_of_the_float_blend(mode):
+    base, layer = np.random.default_rng(0).integers(0, 256, (2, 64, 48, 3), dtype=np.uint8)
+    for opacity in (0.0, 0.05, 0.3, 0.7, 1.0):
+        exact = blend(base / np.float32(255), layer / np.float32(255), mode, opacity) * 255
+        assert np.abs(blend8(base, layer, mode, opacity) - exact).max() <= 1.0, opacity
+
+
+def test_add_rounded_is_add_float_but_at_half_levels(photo, grey):
+    rng = np.random.default_rng(1)
+    for image in (photo, grey, grey[:, :, None]):
+        for shape in {image.shape[:2], image.shape}:
+            delta = rng.normal(0, 40, shape).astype(np.float32)  # saturates at both ends too
+            half = np.full(shape, 0.5, np.float32)
+            apart, at_half = (np.abs(add_rounded(image, d).astype(int) - add_float(image, d).reshape(image.shape))
+                              for d in (delta, half))
+            assert add_rounded(image, delta).shape == image.shape
+            assert apart.max() <= 1 and apart.mean() < 1e-3 and at_half.max() == 1
+
+
+def test_blend_passes_of_one_pass_is_blend_where(photo):
+    support = cv2.GaussianBlur((np.random.default_rng(2).random(photo.shape[:2]) > 0.97).astype(np.uint8) * 255,
+                               (0, 0), 1.5)
+    for mode, layer in (("screen", support), ("multiply", (0.4, 0.3, 0.2)), ("normal", photo[::-1].copy())):
+        one, two = blend_where(photo, support, layer, mode, 0.6), blend_passes(photo, support, [(layer, mode, 0.6)])
+        np.testing.assert_array_equal(one[0], two[0])
+        np.testing.assert_array_equal(one[1], two[1])
+
+
+def test_blend_passes_masks_exactly_what_both_passes_moved(photo):
+    rng = np.random.default_rng(3)
+    bright, dark = (cv2.GaussianBlur((rng.random(photo.shape[:2]) > 0.98).astype(np.uint8) * 200, (0, 0), 1.0)
+                    for _ in range(2))
+    out, mask = blend_passes(photo, cv2.max(bright, dark), [(bright, "addition", 0.5),
+                                                             (cv2.bitwise_not(dark), "multiply", 0.5)])
+    np.testing.assert_array_equal(mask, (out != photo).any(axis=2))
+    assert mask.any() and not mask[(bright == 0) & (dark == 0)].any()
+    assert (np.abs(out.astype(int) - photo)[mask].max(axis=1) >= 3).all()
 
 
 # --- serialization ----------------------------------------------------------------------------------
