@@ -74,7 +74,7 @@ def stage_section(work: Path, run: str, stage: str, title: str, shipped_as: str 
     if not (work / run / "log.jsonl").is_file():
         timing = f"not retrained by this run; {timing}"
     return "\n".join([
-        f"### {title} (`{shipped_as or run}.pt`)", "",
+        f"### {title} (" + (f"`{shipped_as}.pt`" if shipped_as else f"run `{run}`, not shipped") + ")", "",
         f"- command: `oldphoto train {stage} --source $WORK/photos --config {REPO}/{run}.yaml --out $WORK/{run} "
         f"--device cpu --seed {meta['seed']}{frozen_parts(stage, run)}`",
         f"- steps: {meta['steps']} (batch {cfg['batch_size']}, crops {cfg['crop']} px, preset `{cfg['preset']}`, "
