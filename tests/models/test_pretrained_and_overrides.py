@@ -31,7 +31,7 @@ class TestSmoke:
         listed = models.list_models(pretrained=True)
         assert set(listed) < set(models.list_models()) and listed == sorted(listed)
         assert set(WITHOUT_WEIGHTS) | {"sequential", "pix2pix", "bopbtl", "bopbtl-face"} <= set(listed)
-        assert "bopbtl-ae" not in listed  # the latent ablation has no shipped mapping
+        assert "bopbtl-ae" not in listed  # the latent ablation has no shipped fusion head yet
         assert models.list_models(pretrained=False) == models.list_models()
 
     def test_set_reaches_nested_bopbtl_fields(self):

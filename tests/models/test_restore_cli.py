@@ -12,6 +12,7 @@ from oldphoto import degrade, models
 from oldphoto.cli import main
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
+from oldphoto.models import weights as model_weights
 from oldphoto.models.bopbtl.restore import PhotoRestorer, Plan
 from oldphoto.models.training import CheckpointError
 
@@ -103,8 +104,14 @@ def test_streamed_and_latent_tiled_restoration_agree_with_whole(run):
     assert np.abs(whole - tiled).mean() < 1.0
 
 
-def test_missing_shipped_part_is_an_error_naming_the_file():
-    with pytest.raises(CheckpointError, match="mapping-bopbtl-ae.pt"):
+def test_missing_shipped_part_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    # A checkpoint folder holding every shipped bopbtl-ae part but its fusion head.
+    for path in model_weights.CHECKPOINT_DIR.glob("bopbtl-small/*.pt"):
+        if path.name != "fusion-bopbtl-ae.pt":
+            (tmp_path / "bopbtl-small").mkdir(exist_ok=True)
+            (tmp_path / "bopbtl-small" / path.name).symlink_to(path)
+    monkeypatch.setattr(model_weights, "CHECKPOINT_DIR", tmp_path)
+    with pytest.raises(CheckpointError, match="fusion-bopbtl-ae.pt"):
         models.create("bopbtl-ae", config="small", device="cpu")
     with pytest.raises(CheckpointError, match="bopbtl-full"):
         models.create("bopbtl", config="full", device="cpu")
