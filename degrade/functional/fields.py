@@ -19,21 +19,38 @@ def smooth_noise(height: int, width: int, cell: float, rng: np.random.Generator,
     ``version`` 2 draws the grid one byte per value (:func:`table_grid`) and measures mean and std in
     one OpenCV pass: the same field statistics, other values, several times faster.
     """
-    gh, gw = grid_shape(height, width, cell)
-    coarse = rng.standard_normal((gh, gw), dtype=np.float32) if version == 1 else table_grid((gh, gw), 1.0, rng)
-    if cell <= 1.0:
-        field = coarse[:height, :width] if gh >= height and gw >= width else cv2.resize(coarse, (width, height))
-    else:
-        out = scratch(scratch_tag, (height, width)) if scratch_tag else None
-        field = cv2.resize(coarse, (width, height), dst=out, interpolation=cv2.INTER_CUBIC)
     if version == 1:
+        field = _raw_field(height, width, cell, rng.standard_normal(grid_shape(height, width, cell), dtype=np.float32),
+                           scratch_tag)
         mean, std = field.mean(), field.std()
+        field -= mean
     else:
-        mean, std = (np.float32(v[0, 0]) for v in cv2.meanStdDev(field))
-    field -= mean
+        field, std = centred_noise(height, width, cell, rng, scratch_tag)
     if std > 0:
         field /= std
     return field
+
+
+def _raw_field(height: int, width: int, cell: float, coarse: np.ndarray, scratch_tag: str | None) -> np.ndarray:
+    """``coarse`` (the noise grid of :func:`smooth_noise`) at ``height`` x ``width`` pixels: cropped
+    when its cells are at most a pixel, else enlarged bicubically (into the scratch array
+    ``scratch_tag`` when given)."""
+    gh, gw = coarse.shape
+    if cell <= 1.0:
+        return coarse[:height, :width] if gh >= height and gw >= width else cv2.resize(coarse, (width, height))
+    out = scratch(scratch_tag, (height, width)) if scratch_tag else None
+    return cv2.resize(coarse, (width, height), dst=out, interpolation=cv2.INTER_CUBIC)
+
+
+def centred_noise(height: int, width: int, cell: float, rng: np.random.Generator,
+                  scratch_tag: str | None = None) -> tuple[np.ndarray, np.float32]:
+    """Version 2 of :func:`smooth_noise` before its division by the std: the zero-mean float32 HxW
+    field (grid of one byte per value, mean and std in one OpenCV pass) and its std (grid units), so
+    a caller that scales the field anyway can fold ``1 / std`` into its own factor (one pass less)."""
+    field = _raw_field(height, width, cell, table_grid(grid_shape(height, width, cell), 1.0, rng), scratch_tag)
+    mean, std = (np.float32(v[0, 0]) for v in cv2.meanStdDev(field))
+    field -= mean
+    return field, std
 
 
 def upsample(coarse: np.ndarray, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from oldphoto import degrade
-from oldphoto.degrade.compose import node_rng, pick, pick_weighted
+from oldphoto.degrade.compose import node_rng, pick, pick_weighted, union
 from oldphoto.degrade.functional import _util
 from oldphoto.degrade.functional import blend as B
 from oldphoto.degrade.functional._util import (
@@ -182,3 +182,12 @@ def test_op_records_keep_every_field_in_order():
     record = op.to_dict()
     assert list(record) == ["type", *(f.name for f in dataclasses.fields(op) if f.name != "version")]
     assert record["count"] == [2, 4] and degrade.from_dict(record).to_dict() == record
+
+
+def test_union_is_logical_or_reduce_in_a_new_bool_array():
+    masks = list(np.random.default_rng(7).random((3, 40, 30)) > 0.8)
+    for count in (1, 2, 3):
+        out = union(masks[:count])
+        assert out.dtype == bool and not any(np.shares_memory(out, m) for m in masks)
+        np.testing.assert_array_equal(out, np.logical_or.reduce(masks[:count]))
+    np.testing.assert_array_equal(union([masks[0].astype(np.uint8) * 3]), masks[0])
