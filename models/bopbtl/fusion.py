@@ -97,9 +97,14 @@ class GlobalTone(nn.Module):
 
     def coefficients(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(A: B x 3 x 3, b: B x 3) for ``image`` (B x 3 x H x W in [0, 1])."""
-        out = self.mlp(channel_statistics(image).flatten(1))
+        return self.coefficients_from(channel_statistics(image))
+
+    def coefficients_from(self, statistics: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A, b) from B x 3 x TONE_STATISTICS :func:`channel_statistics`."""
+        out = self.mlp(statistics.flatten(1))
         matrix = out[:, :IMAGE_CHANNELS * IMAGE_CHANNELS].view(-1, IMAGE_CHANNELS, IMAGE_CHANNELS)
-        return matrix + torch.eye(IMAGE_CHANNELS, device=image.device, dtype=image.dtype), out[:, -IMAGE_CHANNELS:]
+        eye = torch.eye(IMAGE_CHANNELS, device=statistics.device, dtype=statistics.dtype)
+        return matrix + eye, out[:, -IMAGE_CHANNELS:]
 
     @staticmethod
     def apply(image: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ TRAINER_MODULES: tuple[str, ...] = (
     "oldphoto.models.training.families.pix2pix",
     "oldphoto.models.training.families.sequential",
     "oldphoto.models.training.families.bopbtl",
+    "oldphoto.models.training.families.bopbtl_tone",
     "oldphoto.models.training.families.face",
 )
 

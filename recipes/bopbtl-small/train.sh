@@ -8,6 +8,8 @@
 #                                               mapping and fusion head (the detector shipped here)
 #   sh recipes/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
 #                                               detector and mappings shipped here
+#   sh recipes/bopbtl-small/train.sh tone       only the third phase of the four fusion heads (their tone
+#                                               stages), on the second-phase runs an earlier run left in $WORK
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
 # opencv-doc example photos for the held-out checks, colour and grey (downloaded and unpacked under /tmp,
@@ -17,7 +19,7 @@
 # (`oldphoto train ... --resume`, the same weights as an uninterrupted run); delete $WORK to start over.
 set -eu
 MODE=${1:-all}
-case "$MODE" in all|mappings|fusion|ae) ;; *) echo "usage: train.sh [all|mappings|fusion|ae]" >&2; exit 2 ;; esac
+case "$MODE" in all|mappings|fusion|ae|tone) ;; *) echo "usage: train.sh [all|mappings|fusion|ae|tone]" >&2; exit 2 ;; esac
 HERE=models/checkpoints/bopbtl-small  # the shipped exports, their run configs and model cards
 RECIPE=recipes/bopbtl-small          # this script and its helpers
 WORK=/tmp/bopbtl-small-train
@@ -59,16 +61,18 @@ keep() {  # RUN...: use the shipped exports instead of training them (no log tel
 train_or_keep() {  # STAGE RUN: a part already shipped and not being trained here is used as it is
   if [ -f "$HERE/$2.pt" ] && [ ! -f "$WORK/$2/checkpoint.pt" ]; then keep "$2"; else train "$@"; fi
 }
-fusion() {  # MODEL: the two phases of a fusion head on the frozen $VAES and mapping, the second phase
-  # keeping the first's tone stage and restarting the residual body from the denoiser
+fusion() {  # MODEL: the three phases of a fusion head on the frozen $VAES and mapping: the second keeps
+  # the first's tone stage and restarts the residual body from the denoiser, the third retrains the
+  # tone stage alone (bopbtl-tone)
   mapping="--set model.mapping_weights=$WORK/mapping-$1/weights.pt"
   train bopbtl-fusion "fusion-$1" $VAES $mapping & snapshots "fusion-$1" $!
   train bopbtl-fusion "fusion2-$1" $VAES $mapping --set "model.fusion_weights=$WORK/fusion-$1/weights.pt" \
     --set "model.denoiser_weights=$DENOISER" & snapshots "fusion2-$1" $!
+  train bopbtl-tone "tone-$1" --set "model.fusion_weights=$WORK/fusion2-$1/weights.pt"
 }
-ship_fusion() {  # MODEL...: the second phase's head is the shipped one
+ship_fusion() {  # MODEL...: the third phase's head is the shipped one
   for model in "$@"; do
-    cmp -s "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt" || cp "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt"
+    cmp -s "$WORK/tone-$model/weights.pt" "$HERE/fusion-$model.pt" || cp "$WORK/tone-$model/weights.pt" "$HERE/fusion-$model.pt"
   done
 }
 if [ "$MODE" = ae ]; then  # no held-out tables or cards yet for the ablation
@@ -90,14 +94,20 @@ if [ "$MODE" = all ]; then
 else
   keep $SHARED
 fi
-if [ "$MODE" = fusion ]; then
+if [ "$MODE" = tone ]; then
   keep $MAPPING_RUNS
+  for model in $MODELS bopbtl-ae; do train bopbtl-tone "tone-$model" --set "model.fusion_weights=$WORK/fusion2-$model/weights.pt"; done
+  ship_fusion bopbtl-ae
 else
-  for model in $MODELS; do train bopbtl-mapping "mapping-$model" $VAES & done
+  if [ "$MODE" = fusion ]; then
+    keep $MAPPING_RUNS
+  else
+    for model in $MODELS; do train bopbtl-mapping "mapping-$model" $VAES & done
+    wait
+  fi
+  for model in $MODELS; do fusion "$model" & done
   wait
 fi
-for model in $MODELS; do fusion "$model" & done
-wait
 ship $SHARED $MAPPING_RUNS
 ship_fusion $MODELS
 $OLDPHOTO weights fetch  # LPIPS backbone for the held-out tables (no network needed once cached)
@@ -111,11 +121,12 @@ for set in heldout heldout-grey; do
 done
 for set in heldout heldout-grey heldout-clean heldout-grey-clean; do
   rm -rf "$WORK/$set-run"
-  $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local --data "$WORK/$set" \
+  $OLDPHOTO benchmark --models input,classical,sequential,pix2pix,bopbtl,bopbtl-pnl,bopbtl-local,bopbtl-ae --data "$WORK/$set" \
     --metrics psnr,ssim,lpips --out "$WORK/$set-run" --device cpu --no-progress &
 done
 for model in $MODELS; do
   for run in "fusion-$model" "fusion2-$model"; do
+    [ "$MODE" = tone ] && [ -f "$WORK/$run/curve.tsv" ] && continue  # those runs were not retrained
     .venv/bin/python "$RECIPE/fusion_curve.py" "$WORK" "$model" "$run" > "$WORK/curve-$run.out" &
   done
 done

@@ -37,7 +37,7 @@ SHARED = {"vae-old": ("bopbtl-vae-old", "VAE1, old photos (shared by all three m
 HELDOUT_SETS = {"heldout": "colour photos, `bopbtl-paper`", "heldout-grey": "grey photos, `bopbtl-paper`",
                 "heldout-clean": "colour photos, undegraded (an empty pipeline)",
                 "heldout-grey-clean": "grey photos, undegraded (an empty pipeline)"}
-HELDOUT_MODELS = ("input", "classical", "sequential", "pix2pix", "bopbtl", "bopbtl-pnl", "bopbtl-local")
+HELDOUT_MODELS = ("input", "classical", "sequential", "pix2pix", "bopbtl", "bopbtl-pnl", "bopbtl-local", "bopbtl-ae")
 HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
 DENOISER = "models/checkpoints/sequential-small.pt"  # starts the second fusion phase's body (train.sh)
@@ -45,6 +45,8 @@ DENOISER = "models/checkpoints/sequential-small.pt"  # starts the second fusion 
 
 def frozen_parts(stage: str, run: str) -> str:
     """The ``--set`` options train.sh gives ``stage`` for the frozen parts it trains on ("" for none)."""
+    if stage == "bopbtl-tone":
+        return f" --set model.fusion_weights=$WORK/fusion2-{run.split('-', 1)[1]}/weights.pt"
     if stage not in ("bopbtl-mapping", "bopbtl-fusion"):
         return ""
     parts = (" --set model.vae_old_weights=$WORK/vae-old/weights.pt"
@@ -68,7 +70,7 @@ def stage_section(work: Path, run: str, stage: str, title: str, shipped_as: str 
     losses = ", ".join(f"{k} {v:.4f}" for k, v in meta["final_losses"].items())
     shipped_as = run if shipped_as is None else shipped_as
     size = (f"{(HERE / f'{shipped_as}.pt').stat().st_size / 1e6:.2f} MB" if shipped_as
-            else "not shipped: the second phase starts from it")
+            else "not shipped: the next phase starts from it")
     timing = (f"{meta['train_seconds'] / 3600:.2f} h of training" if "train_seconds" in meta
               else "training time not recorded (the export predates that record)")
     if not (work / run / "log.jsonl").is_file():
@@ -79,7 +81,11 @@ def stage_section(work: Path, run: str, stage: str, title: str, shipped_as: str 
         f"--device cpu --seed {meta['seed']}{frozen_parts(stage, run)}`",
         f"- steps: {meta['steps']} (batch {cfg['batch_size']}, crops {cfg['crop']} px, preset `{cfg['preset']}`, "
         f"{cfg['per_image']} samples per photo, lr {cfg['lr']}, seed {meta['seed']}); {timing}",
-        f"- loss weights: L1 {cfg['l1_weight']}, KL {cfg['kl_weight']}, GAN {cfg['gan_weight']}, feature matching "
+        f"- loss: per-image PSNR of the toned photo, capped at {cfg['tone_psnr_cap']:g} dB, on 32 px area means; "
+        f"identity pairs {cfg['identity_fraction']:.0%} of the items; {cfg['grey_fraction']:.0%} of the photos "
+        "turned grey before degrading"
+        if stage == "bopbtl-tone"
+        else f"- loss weights: L1 {cfg['l1_weight']}, KL {cfg['kl_weight']}, GAN {cfg['gan_weight']}, feature matching "
         f"{cfg['feature_matching_weight']}, VGG {cfg['perceptual_weight']}, latent GAN {cfg['latent_gan_weight']}, "
         f"latent L1 {cfg['latent_l1_weight']}"
         + (f"; identity pairs {cfg['identity_fraction']:.0%} of the items" if stage == "bopbtl-fusion" else "")
@@ -202,6 +208,15 @@ def curve_table(work: Path, run: str) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows[1:])]
 
 
+def tone_hours(work: Path, model: str) -> float:
+    """CPU hours of a third-phase run: its training seconds and the reduction of its items (the
+    elapsed time of the last ``tone items`` progress bar in its log ``tone-MODEL.out``)."""
+    trained = torch.load(work / f"tone-{model}" / "weights.pt", map_location="cpu", weights_only=False)["meta"]
+    bars = re.findall(r"tone items: 100%[^\[]*\[(\d+):(\d+)", (work / f"tone-{model}.out").read_text())
+    reduced = 60 * int(bars[-1][0]) + int(bars[-1][1]) if bars else 0
+    return (trained["train_seconds"] + reduced) / 3600
+
+
 def rerun_note(work: Path) -> list[str]:
     """A paragraph saying which stages this run did not retrain (``train.sh mappings``), if any."""
     runs = [*SHARED, *(f"mapping-{model}" for model in MAPPINGS)]
@@ -225,7 +240,7 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "photo packages named below and `opencv-doc` under `/tmp`, scales the training photos with "
         "`prepare_photos.py`, "
         "trains VAE2 and then the detector beside VAE1, the three mappings side by side once both VAEs are "
-        "done, then the three fusion heads side by side on top of them (two phases each), copies the exports here, "
+        "done, then the three fusion heads side by side on top of them (three phases each), copies the exports here, "
         "runs the held-out "
         "checks and writes these cards with `write_cards.py`. "
         "Deviations from the paper's "
@@ -245,6 +260,12 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "denoise: on the held-out crops its residual was uncorrelated with the noise (-0.02 on a crop with "
         "noise of 23 grey levels, against 0.81 for the denoiser), as the image L1 on these items is dominated "
         "by tone errors the body cannot see. "
+        "The third phase (`bopbtl-tone`) replaces the tone stage by a fresh one trained alone, the body kept: "
+        "6000 batches of 64 items, each a 128 px crop reduced once to its statistics and 32 px area means, "
+        "to the per-image PSNR of the toned photo capped at 40 dB, because the tone stage trained inside the "
+        "head with L1 darkened bright, flat photos that were never faded (docs/bopbtl-quality.md, \"The tone "
+        "stage on photos that were not faded\"); it does not depend on the rest of the head, so the four "
+        "heads' third phases, run with the same seed on the same data, give the same tone stage. "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; docs/models.md, \"Normalisation\"), "
         "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), "
@@ -290,12 +311,16 @@ def main(work: str, date: str, hardware: str) -> None:
         mapping = stage_section(work_dir, f"mapping-{model}", "bopbtl-mapping", f"Mapping, {what}")
         fusion = [stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head, first phase", ""),
                   stage_section(work_dir, f"fusion2-{model}", "bopbtl-fusion",
-                                "Fusion head, second phase (body restarted from the denoiser)", f"fusion-{model}")]
+                                "Fusion head, second phase (body restarted from the denoiser)", ""),
+                  stage_section(work_dir, f"tone-{model}", "bopbtl-tone",
+                                "Fusion head, third phase (tone stage retrained alone)", f"fusion-{model}")]
         curve = ["", "Quality per CPU hour of the fusion runs (mean PSNR in dB of the held-out crops restored by "
                  "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`). First phase:", "",
                  *curve_table(work_dir, f"fusion-{model}"), "",
                  "Second phase (CPU hours of this phase alone; its body starts from the denoiser, its tone stage "
-                 "from the first phase's last checkpoint):", "", *curve_table(work_dir, f"fusion2-{model}")]
+                 "from the first phase's last checkpoint):", "", *curve_table(work_dir, f"fusion2-{model}"), "",
+                 "The third phase trains the tone stage alone in "
+                 f"{tone_hours(work_dir, model):.2f} h of one core (reducing its items included)."]
         text = card(model, what, [mapping, *fusion, *shared], work_dir, restoration + curve, date, hardware)
         (HERE / f"{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "

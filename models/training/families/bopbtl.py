@@ -11,6 +11,7 @@
 ``bopbtl-fusion``    the identity-safe fusion head (:mod:`oldphoto.models.bopbtl.fusion`) on top of the frozen VAEs and
                      mapping: image L1, perceptual, conditional LSGAN and feature matching on the
                      restored photo, with identity pairs (a clean photo in, the same photo out).
+``bopbtl-tone``      a fresh global tone stage for a trained head, on its own (``bopbtl_tone.py``).
 
 Each stage exports its own network in the format of :mod:`oldphoto.models.bopbtl.parts`;
 :func:`oldphoto.models.bopbtl.assemble.assemble_weights` joins them into the weight file a restorer loads.
@@ -62,8 +63,9 @@ STAND_IN_REAL = {
 class BopbtlTrainConfig(TrainConfig):
     """Loss weights (paper: L1 x10, KL x1, feature matching x10, VGG x10, latent L1 x60; a weight of 0
     switches its term off), the VGG16 weights file (None: the converted backbone from ``oldphoto
-    weights``) and ``identity_fraction``: the share of ``bopbtl-fusion`` training items whose input
-    is the clean photo itself, with no defect mask (the restorer must return it unchanged)."""
+    weights``), ``identity_fraction``: the share of ``bopbtl-fusion`` and ``bopbtl-tone`` training
+    items whose input is the clean photo itself, with no defect mask (the restorer must return it
+    unchanged), and ``tone_psnr_cap``: the dB above which ``bopbtl-tone`` stops rewarding a photo."""
 
     l1_weight: float = 10.0
     kl_weight: float = 1.0
@@ -76,11 +78,14 @@ class BopbtlTrainConfig(TrainConfig):
     focal_gamma: float = 2.0
     vgg16_weights: str | None = None
     identity_fraction: float = 0.25
+    tone_psnr_cap: float = 40.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0.0 <= self.identity_fraction <= 1.0:
             raise ValueError(f"identity_fraction must be a fraction in [0, 1], got {self.identity_fraction}")
+        if not self.tone_psnr_cap > 0:
+            raise ValueError(f"tone_psnr_cap must be a PSNR above 0 dB, got {self.tone_psnr_cap}")
 
 
 def defect_mask(batch: dict) -> torch.Tensor | None:
