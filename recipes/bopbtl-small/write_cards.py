@@ -253,7 +253,7 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "The fusion heads (our addition, docs/models.md, \"Identity "
         "safety\") train with image L1 only on 96 px crops, a quarter of the items identity pairs and 30% of the "
         "photos turned grey before degrading (old prints are mostly black and white; the preset greys only 10%, "
-        "after degrading), in two phases: the first from a zero-started residual body, the second keeping the "
+        "after degrading), in three phases: the first from a zero-started residual body, the second keeping the "
         "first's tone stage and restarting the body from the `sequential` baseline's trained denoiser "
         f"(`{DENOISER}`, same 8 x 32 shape; its toned-input channels take the denoiser's first convolution, "
         "the translation and mask channels start at zero), because the first phase's body never learned to "

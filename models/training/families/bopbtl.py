@@ -328,14 +328,21 @@ class MappingStage(_GanStage):
         return self.export_module(path, self.modules["mapping"], meta)
 
 
+def identity_items(batch: dict, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Which items of ``batch`` become identity pairs: B booleans, each true with probability
+    ``fraction``, drawn from ``generator`` (one draw per item)."""
+    clean = batch["clean"]
+    draw = torch.rand(clean.shape[0], generator=generator, device=generator.device).to(clean.device)
+    return draw < fraction
+
+
 def identity_pairs(batch: dict, fraction: float, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(input, mask) of a batch where a ``fraction`` of the items, drawn from ``generator``, are
-    replaced by their clean photo with an empty mask (B x 1 x H x W; zeros when the data has none)."""
+    """(input, mask) of a batch where the :func:`identity_items` are replaced by their clean photo
+    with an empty mask (B x 1 x H x W; zeros when the data has none)."""
     clean, degraded = batch["clean"], batch["degraded"]
     mask = defect_mask(batch)
     mask = mask if mask is not None else clean.new_zeros((clean.shape[0], 1, *clean.shape[-2:]))
-    draw = torch.rand(clean.shape[0], generator=generator, device=generator.device).to(clean.device)
-    keep = (draw >= fraction)[:, None, None, None]
+    keep = ~identity_items(batch, fraction, generator)[:, None, None, None]
     return torch.where(keep, degraded, clean), mask * keep
 
 

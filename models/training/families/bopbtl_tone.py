@@ -37,7 +37,7 @@ from ..config import TrainConfig
 from ..data import build_dataset
 from ..registry import register_trainer
 from ..stage import Stage
-from .bopbtl import BopbtlTrainConfig, adam
+from .bopbtl import BopbtlTrainConfig, adam, identity_items
 
 TONE_SIDE = 32  # px: side of the area means a training item keeps of its crop
 
@@ -125,8 +125,7 @@ class ToneStage(Stage):
 
     def train_step(self, batch):
         cfg = self.train_config
-        draw = torch.rand(batch["clean"].shape[0], generator=self.generator, device=self.generator.device)
-        identity = (draw < cfg.identity_fraction).to(batch["clean"].device)
+        identity = identity_items(batch, cfg.identity_fraction, self.generator)
         statistics = torch.where(identity[:, None, None], batch["clean_statistics"], batch["statistics"])
         image = torch.where(identity[:, None, None, None], batch["clean"], batch["degraded"])
         psnr = capped_psnr(self.nets["tone"](statistics, image), batch["clean"], cfg.tone_psnr_cap)
