@@ -8,8 +8,9 @@
 #                                               mapping and fusion head (the detector shipped here)
 #   sh recipes/bopbtl-small/train.sh fusion     only the three fusion heads, on top of the VAEs,
 #                                               detector and mappings shipped here
-#   sh recipes/bopbtl-small/train.sh tone       only the third phase of the four fusion heads (their tone
-#                                               stages), on the second-phase runs an earlier run left in $WORK
+#   sh recipes/bopbtl-small/train.sh tone       only the last two phases of the four fusion heads (the tone
+#                                               stage, then the body behind it), on the first-phase runs an
+#                                               earlier run left in $WORK
 # Photos: the builtin set plus the photographs of Debian's mate-backgrounds, plasma-workspace-wallpapers,
 # lomiri-wallpapers-16.04/-20.04 and gcompris-qt-data for training (prepare_photos.py lists them), Debian's
 # opencv-doc example photos for the held-out checks, colour and grey (downloaded and unpacked under /tmp,
@@ -61,22 +62,23 @@ keep() {  # RUN...: use the shipped exports instead of training them (no log tel
 train_or_keep() {  # STAGE RUN: a part already shipped and not being trained here is used as it is
   if [ -f "$HERE/$2.pt" ] && [ ! -f "$WORK/$2/checkpoint.pt" ]; then keep "$2"; else train "$@"; fi
 }
-fusion() {  # MODEL: the three phases of a fusion head on the frozen $VAES and mapping: the second keeps
-  # the first's tone stage and restarts the residual body from the denoiser, the third retrains the
-  # tone stage alone (bopbtl-tone)
-  mapping="--set model.mapping_weights=$WORK/mapping-$1/weights.pt"
-  train bopbtl-fusion "fusion-$1" $VAES $mapping & snapshots "fusion-$1" $!
-  train bopbtl-fusion "fusion2-$1" $VAES $mapping --set "model.fusion_weights=$WORK/fusion-$1/weights.pt" \
-    --set "model.denoiser_weights=$DENOISER" & snapshots "fusion2-$1" $!
-  train bopbtl-tone "tone-$1" --set "model.fusion_weights=$WORK/fusion2-$1/weights.pt"
+fusion() {  # MODEL: the first phase of a fusion head on the frozen $VAES and mapping, then the last two
+  train bopbtl-fusion "fusion-$1" $VAES --set "model.mapping_weights=$WORK/mapping-$1/weights.pt" & snapshots "fusion-$1" $!
+  last_phases "$1"
 }
-ship_fusion() {  # MODEL...: the third phase's head is the shipped one
+last_phases() {  # MODEL: a fresh tone stage trained alone for the first phase's head (bopbtl-tone), then the
+  # last phase: that tone stage kept fixed, the residual body restarted from the denoiser and trained behind it
+  train bopbtl-tone "tone-$1" --set "model.fusion_weights=$WORK/fusion-$1/weights.pt"
+  train bopbtl-fusion "fusion2-$1" $VAES --set "model.mapping_weights=$WORK/mapping-$1/weights.pt" \
+    --set "model.fusion_weights=$WORK/tone-$1/weights.pt" --set "model.denoiser_weights=$DENOISER" & snapshots "fusion2-$1" $!
+}
+ship_fusion() {  # MODEL...: the last phase's head is the shipped one
   for model in "$@"; do
-    cmp -s "$WORK/tone-$model/weights.pt" "$HERE/fusion-$model.pt" || cp "$WORK/tone-$model/weights.pt" "$HERE/fusion-$model.pt"
+    cmp -s "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt" || cp "$WORK/fusion2-$model/weights.pt" "$HERE/fusion-$model.pt"
   done
 }
+AE_VAES="--set model.vae_old_weights=$WORK/vae-old-ae/weights.pt --set model.vae_clean_weights=$WORK/vae-clean-ae/weights.pt"
 if [ "$MODE" = ae ]; then  # no held-out tables or cards yet for the ablation
-  AE_VAES="--set model.vae_old_weights=$WORK/vae-old-ae/weights.pt --set model.vae_clean_weights=$WORK/vae-clean-ae/weights.pt"
   train_or_keep bopbtl-vae-clean vae-clean-ae & train_or_keep bopbtl-vae-old vae-old-ae & wait
   train_or_keep bopbtl-mapping mapping-bopbtl-ae $AE_VAES
   VAES=$AE_VAES
@@ -95,8 +97,10 @@ else
   keep $SHARED
 fi
 if [ "$MODE" = tone ]; then
-  keep $MAPPING_RUNS
-  for model in $MODELS bopbtl-ae; do train bopbtl-tone "tone-$model" --set "model.fusion_weights=$WORK/fusion2-$model/weights.pt"; done
+  keep $MAPPING_RUNS vae-old-ae vae-clean-ae mapping-bopbtl-ae
+  for model in $MODELS; do last_phases "$model" & done
+  (VAES=$AE_VAES && last_phases bopbtl-ae) &
+  wait
   ship_fusion bopbtl-ae
 else
   if [ "$MODE" = fusion ]; then

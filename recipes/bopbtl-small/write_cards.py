@@ -40,13 +40,13 @@ HELDOUT_SETS = {"heldout": "colour photos, `bopbtl-paper`", "heldout-grey": "gre
 HELDOUT_MODELS = ("input", "classical", "sequential", "pix2pix", "bopbtl", "bopbtl-pnl", "bopbtl-local", "bopbtl-ae")
 HELDOUT_METRICS = ("psnr", "ssim", "lpips")
 TOLERANCE_PX = 2
-DENOISER = "models/checkpoints/sequential-small.pt"  # starts the second fusion phase's body (train.sh)
+DENOISER = "models/checkpoints/sequential-small.pt"  # starts the last fusion phase's body (train.sh)
 
 
 def frozen_parts(stage: str, run: str) -> str:
     """The ``--set`` options train.sh gives ``stage`` for the frozen parts it trains on ("" for none)."""
     if stage == "bopbtl-tone":
-        return f" --set model.fusion_weights=$WORK/fusion2-{run.split('-', 1)[1]}/weights.pt"
+        return f" --set model.fusion_weights=$WORK/fusion-{run.split('-', 1)[1]}/weights.pt"
     if stage not in ("bopbtl-mapping", "bopbtl-fusion"):
         return ""
     parts = (" --set model.vae_old_weights=$WORK/vae-old/weights.pt"
@@ -55,7 +55,7 @@ def frozen_parts(stage: str, run: str) -> str:
         model = run.split("-", 1)[1]
         parts += f" --set model.mapping_weights=$WORK/mapping-{model}/weights.pt"
         if run.startswith("fusion2-"):
-            parts += (f" --set model.fusion_weights=$WORK/fusion-{model}/weights.pt"
+            parts += (f" --set model.fusion_weights=$WORK/tone-{model}/weights.pt"
                       f" --set model.denoiser_weights={DENOISER}")
     return parts
 
@@ -209,7 +209,7 @@ def curve_table(work: Path, run: str) -> list[str]:
 
 
 def tone_hours(work: Path, model: str) -> float:
-    """CPU hours of a third-phase run: its training seconds and the reduction of its items (the
+    """CPU hours of a tone-stage run: its training seconds and the reduction of its items (the
     elapsed time of the last ``tone items`` progress bar in its log ``tone-MODEL.out``)."""
     trained = torch.load(work / f"tone-{model}" / "weights.pt", map_location="cpu", weights_only=False)["meta"]
     bars = re.findall(r"tone items: 100%[^\[]*\[(\d+):(\d+)", (work / f"tone-{model}.out").read_text())
@@ -253,19 +253,22 @@ def card(model: str, what: str, sections: list[str], work: Path, checks: list[st
         "The fusion heads (our addition, docs/models.md, \"Identity "
         "safety\") train with image L1 only on 96 px crops, a quarter of the items identity pairs and 30% of the "
         "photos turned grey before degrading (old prints are mostly black and white; the preset greys only 10%, "
-        "after degrading), in three phases: the first from a zero-started residual body, the second keeping the "
-        "first's tone stage and restarting the body from the `sequential` baseline's trained denoiser "
-        f"(`{DENOISER}`, same 8 x 32 shape; its toned-input channels take the denoiser's first convolution, "
-        "the translation and mask channels start at zero), because the first phase's body never learned to "
-        "denoise: on the held-out crops its residual was uncorrelated with the noise (-0.02 on a crop with "
-        "noise of 23 grey levels, against 0.81 for the denoiser), as the image L1 on these items is dominated "
-        "by tone errors the body cannot see. "
-        "The third phase (`bopbtl-tone`) replaces the tone stage by a fresh one trained alone, the body kept: "
+        "after degrading), in three phases. The first trains the whole head from a zero-started residual body. "
+        "The second (`bopbtl-tone`) replaces its tone stage by a fresh one trained alone: "
         "6000 batches of 64 items, each a 128 px crop reduced once to its statistics and 32 px area means, "
         "to the per-image PSNR of the toned photo capped at 40 dB, because the tone stage trained inside the "
         "head with L1 darkened bright, flat photos that were never faded (docs/bopbtl-quality.md, \"The tone "
         "stage on photos that were not faded\"); it does not depend on the rest of the head, so the four "
-        "heads' third phases, run with the same seed on the same data, give the same tone stage. "
+        "heads' tone stages, trained with the same seed on the same data, are the same. "
+        "The third keeps that tone stage fixed (`freeze_tone`) and restarts the body from the `sequential` "
+        f"baseline's trained denoiser (`{DENOISER}`, same 8 x 32 shape; its toned-input channels take the "
+        "denoiser's first convolution, the translation and mask channels start at zero), because the first "
+        "phase's body never learned to denoise: on the held-out crops its residual was uncorrelated with the "
+        "noise (-0.02 on a crop with noise of 23 grey levels, against 0.81 for the denoiser), as the image L1 "
+        "on these items is dominated by tone errors the body cannot see. The body comes last so that it learns "
+        "behind the tone stage it ships with: a body trained behind an earlier tone stage learns to undo that "
+        "stage's small shifts, and loses undegraded photos when the tone stage is replaced under it "
+        "(docs/models.md, \"The shipped bopbtl checkpoints\"). "
         "Architecture: the `small` config, without the paper's InstanceNorm in the VAEs and the mapping "
         "(InstanceNorm makes the encoder blind to a crop's brightness and colour; docs/models.md, \"Normalisation\"), "
         "with residual patch fusion in the patch attention (docs/models.md, \"Patch fusion\"), "
@@ -310,17 +313,18 @@ def main(work: str, date: str, hardware: str) -> None:
     for model, what in MAPPINGS.items():
         mapping = stage_section(work_dir, f"mapping-{model}", "bopbtl-mapping", f"Mapping, {what}")
         fusion = [stage_section(work_dir, f"fusion-{model}", "bopbtl-fusion", "Fusion head, first phase", ""),
-                  stage_section(work_dir, f"fusion2-{model}", "bopbtl-fusion",
-                                "Fusion head, second phase (body restarted from the denoiser)", ""),
                   stage_section(work_dir, f"tone-{model}", "bopbtl-tone",
-                                "Fusion head, third phase (tone stage retrained alone)", f"fusion-{model}")]
+                                "Fusion head, second phase (tone stage retrained alone)", ""),
+                  stage_section(work_dir, f"fusion2-{model}", "bopbtl-fusion",
+                                "Fusion head, third phase (body restarted from the denoiser, behind the fixed tone "
+                                "stage)", f"fusion-{model}")]
         curve = ["", "Quality per CPU hour of the fusion runs (mean PSNR in dB of the held-out crops restored by "
                  "each checkpoint's fusion head, without the monochrome rule, `fusion_curve.py`). First phase:", "",
                  *curve_table(work_dir, f"fusion-{model}"), "",
-                 "Second phase (CPU hours of this phase alone; its body starts from the denoiser, its tone stage "
-                 "from the first phase's last checkpoint):", "", *curve_table(work_dir, f"fusion2-{model}"), "",
-                 "The third phase trains the tone stage alone in "
-                 f"{tone_hours(work_dir, model):.2f} h of one core (reducing its items included)."]
+                 "The second phase trains the tone stage alone in "
+                 f"{tone_hours(work_dir, model):.2f} h of one core (reducing its items included). "
+                 "Third phase (CPU hours of this phase alone; its body starts from the denoiser, behind the second "
+                 "phase's tone stage):", "", *curve_table(work_dir, f"fusion2-{model}")]
         text = card(model, what, [mapping, *fusion, *shared], work_dir, restoration + curve, date, hardware)
         (HERE / f"{model}.md").write_text(text)
     detection = ["The shipped detector (`PhotoRestorer.detect`, full-resolution tiles) against the crops' "

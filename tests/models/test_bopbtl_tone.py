@@ -49,14 +49,15 @@ TONE_TRAIN = {**TRAIN, "steps": 60, "batch_size": 8, "lr": 3e-3, "identity_fract
 
 @pytest.fixture()
 def head_export(tmp_path, tiny_size):  # noqa: F811 (the fixture imported above)
-    """A tiny fusion head export (2 steps of ``bopbtl-fusion`` on a tiny chain) and its model config."""
+    """A tiny fusion head export (2 steps of ``bopbtl-fusion`` on a tiny chain) and its model config (the
+    chain's frozen parts too)."""
     from .test_bopbtl_training import train_tiny_chain
 
     config = train_tiny_chain(tmp_path, tiny_size)
     train("bopbtl-fusion", ScratchedStripes(), tmp_path / "fusion", model_config=config,
           train_config={**TRAIN, "steps": 2, "gan_weight": 0.0, "feature_matching_weight": 0.0},
           seed=0, device="cpu", progress=False)
-    return {"size": tiny_size, "model": "bopbtl", "fusion_weights": str(tmp_path / "fusion" / "weights.pt")}
+    return {**config, "fusion_weights": str(tmp_path / "fusion" / "weights.pt")}
 
 
 def loaded_head(path) -> FusionHead:
@@ -154,3 +155,29 @@ class TestToneStage:
                 (tmp_path / "whole", tmp_path / "part"))
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
         assert int(a["norm.num_batches_tracked"]) == 8
+
+
+class TestFrozenToneInTheFusionStage:
+    SETTINGS = {**TRAIN, "steps": 3, "gan_weight": 0.0, "feature_matching_weight": 0.0}
+
+    def test_the_head_keeps_the_tone_stage_it_starts_from_and_trains_the_rest(self, tmp_path, head_export):
+        start = loaded_head(head_export["fusion_weights"])
+        heads = {}
+        for frozen in (True, False):
+            result = train("bopbtl-fusion", ScratchedStripes(), tmp_path / str(frozen), model_config=head_export,
+                           train_config={**self.SETTINGS, "freeze_tone": frozen}, seed=0, device="cpu", progress=False)
+            heads[frozen] = loaded_head(result.weights)
+        for frozen, head in heads.items():
+            tone_kept = all(torch.equal(value, head.tone.state_dict()[name])
+                            for name, value in start.tone.state_dict().items())
+            assert tone_kept == frozen
+            assert not all(torch.equal(value, head.body.state_dict()[name])
+                           for name, value in start.body.state_dict().items())
+
+    def test_it_needs_the_head_to_start_from(self, tmp_path, tiny_size):  # noqa: F811
+        from .test_bopbtl_training import train_tiny_chain
+
+        config = train_tiny_chain(tmp_path, tiny_size)
+        with pytest.raises(ValueError, match="freeze_tone"):
+            train("bopbtl-fusion", ScratchedStripes(), tmp_path / "fusion", model_config=config,
+                  train_config={**self.SETTINGS, "freeze_tone": True}, seed=0, device="cpu", progress=False)

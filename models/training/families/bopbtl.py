@@ -65,7 +65,9 @@ class BopbtlTrainConfig(TrainConfig):
     switches its term off), the VGG16 weights file (None: the converted backbone from ``oldphoto
     weights``), ``identity_fraction``: the share of ``bopbtl-fusion`` and ``bopbtl-tone`` training
     items whose input is the clean photo itself, with no defect mask (the restorer must return it
-    unchanged), and ``tone_psnr_cap``: the dB above which ``bopbtl-tone`` stops rewarding a photo."""
+    unchanged), ``tone_psnr_cap``: the dB above which ``bopbtl-tone`` stops rewarding a photo, and
+    ``freeze_tone``: ``bopbtl-fusion`` keeps the tone stage of its starting head (``fusion_weights``)
+    as it is and trains the rest of the head around it."""
 
     l1_weight: float = 10.0
     kl_weight: float = 1.0
@@ -79,6 +81,7 @@ class BopbtlTrainConfig(TrainConfig):
     vgg16_weights: str | None = None
     identity_fraction: float = 0.25
     tone_psnr_cap: float = 40.0
+    freeze_tone: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -99,7 +102,8 @@ def defect_mask(batch: dict) -> torch.Tensor | None:
 
 
 def adam(*modules: nn.Module, lr: float) -> torch.optim.Adam:
-    params = [p for module in modules for p in module.parameters()]
+    """Adam (betas 0.5, 0.999) over the parameters of ``modules`` that take gradients."""
+    params = [p for module in modules for p in module.parameters() if p.requires_grad]
     return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
 
 
@@ -373,7 +377,7 @@ class FusionStage(_GanStage):
     """The fusion head on the frozen translation: image L1, perceptual, conditional LSGAN and feature
     matching against the clean photo, ``identity_fraction`` of the items being identity pairs; the
     head starts from the model config's ``fusion_weights``, then its body from ``denoiser_weights``,
-    when given."""
+    when given; with ``freeze_tone`` the starting head's tone stage is kept fixed."""
 
     def build(self):
         config = self.model_config.network_config()
@@ -387,6 +391,11 @@ class FusionStage(_GanStage):
             load_stage_weights(fusion, "bopbtl-fusion", self.model_config.fusion_weights, config, "fusion")
         if self.model_config.denoiser_weights:
             start_from_denoiser(fusion, self.model_config.denoiser_weights)
+        if self.train_config.freeze_tone:
+            if fusion.tone is None or not self.model_config.fusion_weights:
+                raise ValueError("bopbtl-fusion: freeze_tone keeps the tone stage of a trained head; give a config "
+                                 "with a tone stage and the head to start from (model.fusion_weights)")
+            fusion.tone.requires_grad_(False)
         lr = self.train_config.lr
         return {"fusion": fusion, "disc": disc}, {"fusion": adam(fusion, lr=lr), "disc": adam(disc, lr=lr)}
 
