@@ -110,6 +110,7 @@ class PoolEngine:
     def __init__(self, workers: int = 1) -> None:
         self.workers = workers
         self.startup_s = 0.0  # seconds spent starting pools (and building serial state)
+        self.shutdown_s = 0.0  # seconds spent stopping pools
 
     def map(self, job: Job, items: Sequence) -> Iterator[Any]:
         """Yield ``job.work(state, item)`` for every item, in completion order."""
@@ -127,6 +128,8 @@ class PoolEngine:
             barrier.wait(timeout=300)
             self.startup_s += time.perf_counter() - start
             yield from pool.imap_unordered(_run_in_pool, items, chunksize=batch_size(len(items), workers))
+            closing = time.perf_counter()
+        self.shutdown_s += time.perf_counter() - closing
 
 
 # --- the Dask engine ---------------------------------------------------------------------------------
@@ -158,6 +161,7 @@ class DaskEngine:
     def __init__(self, client, startup_s: float) -> None:
         self.client = client
         self.startup_s = startup_s
+        self.shutdown_s = 0.0  # seconds :func:`open_engine` spent closing the client (and its local cluster)
 
     def map(self, job: Job, items: Sequence) -> Iterator[Any]:
         """Yield ``job.work(state, item)`` for every item, in completion order of the tasks (items of
@@ -239,7 +243,10 @@ def open_engine(name: str = "pool", workers: int = 1,
         except TimeoutError:
             raise EngineError(f"no Dask worker joined the scheduler at {scheduler} within {WAIT_FOR_WORKERS_S} s; "
                               "start some with `dask worker ADDRESS --nthreads 1`") from None
-        yield DaskEngine(client, time.perf_counter() - start)
+        engine = DaskEngine(client, time.perf_counter() - start)
+        yield engine
+        closing = time.perf_counter()
+    engine.shutdown_s = time.perf_counter() - closing
 
 
 __all__ = ["ENGINES", "DaskEngine", "EngineError", "INSTALL_HINT", "Job", "PoolEngine", "batch_size", "check_engine",
