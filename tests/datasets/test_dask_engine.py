@@ -88,6 +88,7 @@ def test_the_cli_local_cluster_skips_the_worker_profiler_and_times_its_start_and
 
     with open_engine("dask", workers=1) as engine:
         assert list(engine.client.run(get, "distributed.worker.profile.enabled").values()) == [False]
+        assert list(engine.client.run(get, "distributed.admin.tick.interval").values()) == ["1s"]
         assert engine.shutdown_s == 0
     assert engine.startup_s > 0 and engine.shutdown_s > 0  # stopping the cluster is timed apart from the work
 
