@@ -296,12 +296,14 @@ def synthesize_cmd(kind, root, split, out_dir, preset, config, seed, crop, per_i
 @click.option("--crop", default=256, show_default=True, type=click.IntRange(min=8))
 @click.option("--per-image", "per_image", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--preset", default="bopbtl-code", show_default=True)
-def bench_synthesize_cmd(workers, crop, per_image, preset) -> None:
+@click.option("--repeats", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Rounds of all the runs in turn; figures are the medians over the rounds.")
+def bench_synthesize_cmd(workers, crop, per_image, preset, repeats) -> None:
     """Samples/s of `oldphoto synthesize` on the builtin photos with 1 and N workers (process pool, and Dask
     when installed), as ratios against 1 process, and phase shares."""
     from oldphoto.benchmark.speed.synthesize import bench_synthesize
 
-    for line in bench_synthesize(workers=workers, crop=crop, per_image=per_image, preset=preset):
+    for line in bench_synthesize(workers=workers, crop=crop, per_image=per_image, preset=preset, repeats=repeats):
         click.echo(line)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from oldphoto import __version__, degrade
 from oldphoto.infra.files import WriteError, write_bytes
 
-from .engines import Job, check_engine, open_engine
+from .engines import DaskEngine, Job, PoolEngine, check_engine, open_engine
 from .imageio import DEFAULT_MAX_PIXELS, ImageReadError, encode_png, read_journal, read_rgb
 from .masks import MASK_BITS, encode_masks
 from .sources import Source, SourceError, locate
@@ -283,7 +283,9 @@ def _files_present(out: Path, sample_id: str, paired: bool) -> bool:
 
 @dataclass
 class Summary:
-    """What a run did. ``seconds``: per-phase worker seconds summed over the samples made this run."""
+    """What a run did. ``startup_s`` and ``shutdown_s``: the engine's fixed costs within ``elapsed_s``
+    (starting and stopping its workers); ``seconds``: per-phase worker seconds summed over the samples
+    made this run."""
 
     out: Path
     planned: int
@@ -293,17 +295,24 @@ class Summary:
     resumed: int
     elapsed_s: float
     startup_s: float
+    shutdown_s: float
     seconds: dict
     skip_reasons: list
 
+    @property
+    def busy_s(self) -> float:
+        """Seconds of the run without the engine's start-up and shut-down."""
+        return self.elapsed_s - self.startup_s - self.shutdown_s
+
     def lines(self) -> list[str]:
         """A one-screen human summary."""
-        rate = self.made / max(self.elapsed_s - self.startup_s, 1e-9)
+        rate = self.made / max(self.busy_s, 1e-9)
         total = sum(self.seconds.values()) or 1.0
         out = [f"dataset: {self.out}",
                f"samples: {self.written} written of {self.planned} planned ({self.made} made now, "
                f"{self.resumed} kept from an earlier run), {self.skipped} skipped",
-               f"time: {self.elapsed_s:.1f} s ({self.startup_s:.1f} s start-up), {rate:.1f} samples/s",
+               f"time: {self.elapsed_s:.1f} s ({self.startup_s:.1f} s start-up, {self.shutdown_s:.1f} s shut-down), "
+               f"{rate:.1f} samples/s",
                "worker time: " + ", ".join(f"{p} {100 * self.seconds.get(p, 0) / total:.0f}%" for p in PHASES)]
         for reason, count in Counter(r.split(" (")[0] for r in self.skip_reasons).most_common(5):
             out.append(f"  skipped {count}: {reason}")
@@ -358,11 +367,10 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     tally = RunTally(dict(done))
     pending = [t for t in tasks if t.id not in done]
     runner = RunnerSettings(engine, workers, scheduler, progress)
-    startup_s = _make_samples(RunConfig(str(out), preset, pipeline_dict, png_stored), pending, len(tasks), runner,
-                              tally)
+    engine = _make_samples(RunConfig(str(out), preset, pipeline_dict, png_stored), pending, len(tasks), runner, tally)
     written = _write_results(out, header, source, tasks, tally)
     return Summary(out, len(tasks), written, len(tasks) - written, tally.made, len(done),
-                   time.perf_counter() - started, startup_s, tally.seconds,
+                   time.perf_counter() - started, engine.startup_s, engine.shutdown_s, tally.seconds,
                    [r for _, r in tally.reasons.values()] + [r for _, r in source.rejected])
 
 
@@ -429,9 +437,9 @@ class RunTally:
 
 
 def _make_samples(config: RunConfig, pending: list[SampleTask], total: int, runner: RunnerSettings,
-                  tally: RunTally) -> float:
+                  tally: RunTally) -> PoolEngine | DaskEngine:
     """Make the ``pending`` samples of a ``total``-sample run, one engine item per source photo,
-    journalling each photo's rows as it finishes; returns the engine's start-up seconds."""
+    journalling each photo's rows as it finishes; returns the engine, closed (its fixed costs)."""
     from tqdm import tqdm
 
     groups: dict[str, list[SampleTask]] = {}
@@ -445,7 +453,7 @@ def _make_samples(config: RunConfig, pending: list[SampleTask], total: int, runn
         for group in engine.map(synthesis_job(config), list(groups.values())):
             _append(journal, tally.add(group))
             bar.update(len(group.outcomes))
-    return engine.startup_s
+    return engine
 
 
 def _write_results(out: Path, header: dict, source: Source, tasks: list[SampleTask], tally: RunTally) -> int:

@@ -67,6 +67,7 @@ def test_cli_starts_a_local_cluster_of_workers(photos, tmp_path, helpers):
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "dask"), "--engine", "dask", "--workers", "2"])
     assert one.exit_code == 0 and result.exit_code == 0, result.output
     assert "6 written of 6 planned" in result.output and "6/6" in result.output  # summary and progress bar
+    assert re.search(r"s start-up, \d+\.\d s shut-down\)", result.output)
     assert helpers.tree_digest(tmp_path / "w1") == helpers.tree_digest(tmp_path / "dask")
 
 
@@ -81,12 +82,15 @@ def test_items_go_in_batches_and_each_result_comes_once(client):
     assert len(tasks) == len(items) // batch_size(len(items), 2) == 20
 
 
-def test_the_cli_local_cluster_skips_the_worker_profiler():
+def test_the_cli_local_cluster_skips_the_worker_profiler_and_times_its_start_and_stop():
     pytest.importorskip("distributed", reason=NEEDS_DASK)
     from dask.config import get
 
     with open_engine("dask", workers=1) as engine:
         assert list(engine.client.run(get, "distributed.worker.profile.enabled").values()) == [False]
+        assert list(engine.client.run(get, "distributed.admin.tick.interval").values()) == ["1s"]
+        assert engine.shutdown_s == 0
+    assert engine.startup_s > 0 and engine.shutdown_s > 0  # stopping the cluster is timed apart from the work
 
 
 # --- exceptions ----------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ control.
 
 from __future__ import annotations
 
+import operator
 import os
 import subprocess
 import sys
 
 import pytest
 
-from oldphoto.datasets.engines import MAX_BATCH, batch_size
+from oldphoto.datasets.engines import MAX_BATCH, Job, PoolEngine, batch_size
 
 BLOCKS, PAGES_PER_BLOCK = 100, 256  # 100 x 1 MiB (under numpy's 4 MiB huge-page hint), 4 KiB pages
 SCRIPT = f"""
@@ -44,6 +45,16 @@ LINUX_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
                                                   (10_000, 4, MAX_BATCH)])
 def test_batches_are_small_enough_to_share_the_items_out(items, workers, size):
     assert batch_size(items, workers) == size
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_pool_times_its_start_and_stop_apart_from_the_work(workers):
+    engine = PoolEngine(workers)
+    assert sorted(engine.map(Job("plus", abs, 10, operator.add), [1, 2, 3])) == [11, 12, 13]
+    if workers == 1:
+        assert engine.shutdown_s == 0  # serial: nothing to stop
+    else:
+        assert engine.startup_s > 0 and engine.shutdown_s > 0
 
 
 def worker_page_faults(tmp_path, engine: str, workers: int) -> int:
