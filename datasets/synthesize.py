@@ -367,10 +367,10 @@ def synthesize(source: Source, out: str | os.PathLike, preset: str = "bopbtl-cod
     tally = RunTally(dict(done))
     pending = [t for t in tasks if t.id not in done]
     runner = RunnerSettings(engine, workers, scheduler, progress)
-    engine = _make_samples(RunConfig(str(out), preset, pipeline_dict, png_stored), pending, len(tasks), runner, tally)
+    closed = _make_samples(RunConfig(str(out), preset, pipeline_dict, png_stored), pending, len(tasks), runner, tally)
     written = _write_results(out, header, source, tasks, tally)
     return Summary(out, len(tasks), written, len(tasks) - written, tally.made, len(done),
-                   time.perf_counter() - started, engine.startup_s, engine.shutdown_s, tally.seconds,
+                   time.perf_counter() - started, closed.startup_s, closed.shutdown_s, tally.seconds,
                    [r for _, r in tally.reasons.values()] + [r for _, r in source.rejected])
 
 

@@ -4,9 +4,9 @@ with the process pool and (when installed) the Dask engine on a local cluster, i
 Rates exclude the engines' fixed costs, reported separately: start-up (the pool's, or the cluster's
 and its workers' first state) and shut-down (stopping the pool, or the client and its cluster).
 Ratios are against the serial run (pool, 1 worker); with several rounds, of the median rates. Phase
-shares are the worker seconds spent in each phase of a sample, summed over the serial run. Every run's output is
-compared file by file with the serial one, so the benchmark also checks engine and worker-count
-independence.
+shares are the worker seconds spent in each phase of a sample, summed over the serial run. Every
+run's output is compared file by file with the serial one, so the benchmark also checks engine and
+worker-count independence.
 """
 
 from __future__ import annotations
