@@ -130,7 +130,7 @@ for set in heldout heldout-grey heldout-clean heldout-grey-clean; do
 done
 for model in $MODELS; do
   for run in "fusion-$model" "fusion2-$model"; do
-    [ "$MODE" = tone ] && [ -f "$WORK/$run/curve.tsv" ] && continue  # those runs were not retrained
+    [ "$MODE" = tone ] && [ "$run" = "fusion-$model" ] && [ -f "$WORK/$run/curve.tsv" ] && continue  # not retrained
     .venv/bin/python "$RECIPE/fusion_curve.py" "$WORK" "$model" "$run" > "$WORK/curve-$run.out" &
   done
 done

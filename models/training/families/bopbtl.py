@@ -262,11 +262,13 @@ class OldVAEStage(_VAEStage):
         return {"loss": loss.item(), **logs, "latent_gan": align.item(), "latent_d": d_latent.item()}
 
 
-def export_stage(stage: Stage, path: Path, module: nn.Module, meta: dict) -> Path:
-    """Write a stage's ``module`` with its stage config and, in ``meta["network"]``, the whole
-    network config it was trained with (so a config changed later cannot load it unnoticed)."""
+def export_stage(stage: Stage, path: Path, module: nn.Module, meta: dict, kind: str | None = None) -> Path:
+    """Write a stage's ``module`` as a ``kind`` weight file (default: the stage's name) with its stage
+    config and, in ``meta["network"]``, the whole network config it was trained with (so a config
+    changed later cannot load it unnoticed)."""
     network = stage.model_config.network_config().to_dict()
-    return save_weights(path, stage.name, config_dict(stage.model_config), module, {**meta, "network": network})
+    return save_weights(path, kind or stage.name, config_dict(stage.model_config), module,
+                        {**meta, "network": network})
 
 
 def load_frozen_vae(config: BopbtlConfig, stage: str, path: str | None, device: torch.device) -> VAE:

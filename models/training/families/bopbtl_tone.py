@@ -30,14 +30,12 @@ from tqdm.auto import tqdm
 from oldphoto.models.bopbtl.fusion import FusionHead, GlobalTone, channel_statistics
 from oldphoto.models.bopbtl.parts import BopbtlStageConfig, load_stage_weights
 from oldphoto.models.checkpoint import CheckpointError
-from oldphoto.models.configs import config_dict
-from oldphoto.models.weights import save_weights
 
 from ..config import TrainConfig
 from ..data import build_dataset
 from ..registry import register_trainer
 from ..stage import Stage
-from .bopbtl import BopbtlTrainConfig, adam, identity_items
+from .bopbtl import BopbtlTrainConfig, adam, export_stage, identity_items
 
 TONE_SIDE = 32  # px: side of the area means a training item keeps of its crop
 
@@ -139,6 +137,4 @@ class ToneStage(Stage):
 
     def export(self, path: Path, meta: dict) -> Path:
         self.head.tone = copy.deepcopy(self.modules["tone"]).cpu().folded()
-        network = self.model_config.network_config().to_dict()
-        return save_weights(path, "bopbtl-fusion", config_dict(self.model_config), self.head,
-                            {**meta, "network": network})
+        return export_stage(self, path, self.head, meta, kind="bopbtl-fusion")
