@@ -167,12 +167,14 @@ def bench() -> None:
 @click.option("--only", default=None, help="Comma-separated op/preset names to measure (their NAME-vN versions too).")
 @click.option("--interleave", is_flag=True, help="Time oldphoto and albumentations call by call in turn "
               "(steadier ratios on a loaded machine).")
-def bench_degrade_cmd(sizes, n, only, interleave) -> None:
+@click.option("--repeats", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Rounds of every measurement in turn; figures are then medians, with the rounds' range.")
+def bench_degrade_cmd(sizes, n, only, interleave, repeats) -> None:
     """Images/s on one thread for every op and preset, beside albumentations equivalents."""
     from oldphoto.benchmark.speed.degrade import bench_degrade
 
     names = only.split(",") if only else None
-    for line in bench_degrade(sizes or (256, 512, 1024), n, names, interleave):
+    for line in bench_degrade(sizes or (256, 512, 1024), n, names, interleave, repeats):
         click.echo(line)
 
 

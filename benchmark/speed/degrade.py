@@ -9,11 +9,14 @@ parameters, seeding, records).
 
 Ops with a version 2 are also timed at it (``NAME-v2``), and presets with a ``NAME-v2`` twin (every
 op at version 2 where it has one) beside them; a ``-v2`` row has the albumentations peer of its
-version-1 name. ``--only NAME`` measures the twin too.
+version-1 name. ``--only NAME`` measures the twin too. ``--repeats N`` measures every subject of a
+size N times in turn and prints medians with the rounds' range (the rates of a shared machine drift
+by 10-30% within minutes).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -131,11 +134,30 @@ def _selected(subjects: dict[str, degrade.Pipeline], names: list[str] | None) ->
     return [name for name in subjects if name in names or base_name(name) in names]
 
 
+def _row(name: str, size: int, rounds: list[list[float]]) -> str:
+    """A report line from the rates of each round ([oldphoto] or [oldphoto, albumentations]):
+    medians, and with several rounds the range of oldphoto's rate and of the ratio."""
+    ours = statistics.median(r[0] for r in rounds)
+    line = f"{name:<22}{size:>6}{ours:>11.1f}"
+    if len(rounds[0]) == 1:
+        line += f"{'-':>11}{'-':>8}"
+    else:
+        ratios = [r[0] / r[1] for r in rounds]
+        line += f"{statistics.median(r[1] for r in rounds):>11.1f}{statistics.median(ratios):>8.2f}"
+    if len(rounds) > 1:
+        line += f"   rounds {min(r[0] for r in rounds):.1f}-{max(r[0] for r in rounds):.1f}"
+        if len(rounds[0]) == 2:
+            line += f", ratio {min(ratios):.2f}-{max(ratios):.2f}"
+    return line
+
+
 def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None = None,
-                  interleave: bool = False) -> Iterator[str]:
+                  interleave: bool = False, repeats: int = 1) -> Iterator[str]:
     """Yield report lines: name, size, oldphoto img/s, albumentations img/s, ratio. ``interleave``:
     time oldphoto and albumentations call by call in turn instead of ``n`` calls of one, then of
-    the other (steadier ratios on a loaded machine)."""
+    the other (steadier ratios on a loaded machine). ``repeats``: rounds of every measurement of a
+    size in turn; the figures are then medians over the rounds (the ratio: the median of the rounds'
+    ratios), with the range of the rounds beside them, so a machine whose speed drifts shows it."""
     previous = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
@@ -144,21 +166,23 @@ def bench_degrade(sizes=(256, 512, 1024), n: int = 100, names: list[str] | None 
         subjects = _subjects()
         selected = _selected(subjects, names)
         presets = set(degrade.list_presets())
-        yield "one thread (cv2.setNumThreads(1)); images/s; ratio = oldphoto / albumentations"
+        yield ("one thread (cv2.setNumThreads(1)); images/s; ratio = oldphoto / albumentations"
+               + (f"; medians of {repeats} rounds" if repeats > 1 else ""))
         yield f"{'name':<22}{'size':>6}{'oldphoto':>11}{'albument.':>11}{'ratio':>8}"
         for size in sizes:
             image = cv2.resize(photo, (size, size), interpolation=cv2.INTER_AREA)
+            rounds = {name: [] for name in selected}
+            for _ in range(repeats):
+                for name in selected:
+                    pipe = subjects[name]
+                    fns = [lambda i: pipe(image, seed=i)]  # noqa: B023 - _rates calls it at once, in this iteration
+                    if base_name(name) in peers:
+                        peer = peers[base_name(name)]()
+                        fns.append(lambda i: peer(image=image))  # noqa: B023 - _rates calls it at once, in this iteration
+                    rounds[name].append(_rates(fns, n) if interleave else [_rates([fn], n)[0] for fn in fns])
             for name in selected:
-                pipe = subjects[name]
-                fns = [lambda i: pipe(image, seed=i)]  # noqa: B023 - _rates calls it at once, in this iteration
-                if base_name(name) in peers:
-                    peer = peers[base_name(name)]()
-                    fns.append(lambda i: peer(image=image))  # noqa: B023 - _rates calls it at once, in this iteration
-                rates = _rates(fns, n) if interleave else [_rates([fn], n)[0] for fn in fns]
-                theirs = f"{rates[1]:>11.1f}{rates[0] / rates[1]:>8.2f}" if len(rates) == 2 else f"{'-':>11}{'-':>8}"
-                yield f"{name:<22}{size:>6}{rates[0]:>11.1f}{theirs}"
+                yield _row(name, size, rounds[name])
                 if name in presets:
-                    yield from _breakdown_lines(pipe, image, n)
+                    yield from _breakdown_lines(subjects[name], image, n)
     finally:
         cv2.setNumThreads(previous)
-

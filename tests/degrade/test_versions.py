@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from oldphoto import degrade
+from oldphoto.benchmark.speed import degrade as speed_degrade
 from oldphoto.benchmark.speed.degrade import bench_degrade
 from oldphoto.benchmark.speed.versions import compare, pattern_stats, photos, preset_ops
 from oldphoto.degrade import DegradeError
@@ -245,3 +246,13 @@ def test_bench_degrade_reports_v2_rows_beside_v1(interleave):
     assert sum("(rest of the call)" in line for line in lines) == 2  # a breakdown under each preset
     with pytest.raises(ValueError, match="unknown op/preset names"):
         list(bench_degrade((32,), 1, ["nope"]))
+
+
+def test_bench_degrade_repeats_reports_medians_and_the_rounds_range(monkeypatch):
+    rounds = iter([[100.0, 50.0], [300.0, 100.0], [200.0, 40.0]])
+    monkeypatch.setattr(speed_degrade, "_rates", lambda fns, n: next(rounds)[:len(fns)])
+    lines = list(bench_degrade((32,), 1, ["JpegCompression"], interleave=True, repeats=3))
+    assert "medians of 3 rounds" in lines[0]
+    row = next(line for line in lines if line.startswith("JpegCompression "))
+    assert row.split()[:5] == ["JpegCompression", "32", "200.0", "50.0", "3.00"]  # ratios 2, 3, 5
+    assert row.endswith("rounds 100.0-300.0, ratio 2.00-5.00")
