@@ -30,12 +30,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from oldphoto.infra.files import write_bytes
 
+from . import png
+
 DEFAULT_MAX_PIXELS = 2**27  # 134 Mpx; Pillow itself refuses over 2 * Image.MAX_IMAGE_PIXELS (179 Mpx)
-# PNG encoder settings, fixed so output bytes never drift: zlib level 1 with Huffman-only coding after
-# the 'up' row filter is about 2.5x faster than OpenCV's defaults at the same file size on photos.
-PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
-              cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
-# Stored (uncompressed deflate blocks, no row filter): about 10x faster again, about 1.5x larger files.
+# Compressed PNGs: .png.encode (zlib level 1, Huffman-only, 'up' row filter; about 1.7x faster than OpenCV
+# at its defaults, files 3% larger). Stored (OpenCV: uncompressed deflate blocks, no row filter): about 4x
+# faster again, files about 1.8x larger (docs/datasets.md).
 PNG_STORED_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 0, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
 
 
@@ -126,9 +126,12 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
 
 
 def encode_png(image: np.ndarray, stored: bool = False) -> bytes:
-    """PNG bytes of a uint8 RGB HxWx3 or grey HxW array (OpenCV, ``PNG_PARAMS`` or ``PNG_STORED_PARAMS``)."""
+    """PNG bytes of a uint8 RGB HxWx3 or grey HxW array: :func:`.png.encode`, or with ``stored``
+    OpenCV at ``PNG_STORED_PARAMS``."""
+    if not stored:
+        return png.encode(image)
     src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
-    ok, buf = cv2.imencode(".png", src, PNG_STORED_PARAMS if stored else PNG_PARAMS)
+    ok, buf = cv2.imencode(".png", src, PNG_STORED_PARAMS)
     if not ok:
         raise ValueError(f"cannot encode a {image.dtype} {image.shape} array as PNG")
     return buf.tobytes()

@@ -1,0 +1,104 @@
+"""The PNG writer: the same bytes as libpng (OpenCV) at oldphoto's settings, and valid PNGs."""
+
+import io
+import struct
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from oldphoto.datasets import png
+from oldphoto.datasets.builtin import builtin_paths
+from oldphoto.datasets.imageio import read_rgb
+
+# What oldphoto wrote through OpenCV before its own writer: the reference the bytes must equal.
+LIBPNG_SETTINGS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
+                   cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+
+
+def libpng(image: np.ndarray) -> bytes:
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
+    ok, buf = cv2.imencode(".png", src, LIBPNG_SETTINGS)
+    assert ok
+    return buf.tobytes()
+
+
+def chunks(data: bytes) -> list[tuple[bytes, int]]:
+    out, pos = [], len(png.SIGNATURE)
+    while pos < len(data):
+        (size,) = struct.unpack(">I", data[pos:pos + 4])
+        out.append((data[pos + 4:pos + 8], size))
+        pos += 12 + size
+    return out
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return read_rgb(builtin_paths()["astronaut"])
+
+
+# --- numerical values: libpng's bytes --------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (1, 73), (2, 1), (5, 7), (37, 53), (100, 3), (3, 100),
+                                   (128, 128), (257, 300), (512, 512), (300, 517)])
+@pytest.mark.parametrize("kind", ["rgb", "grey", "noise", "flat"])
+def test_bytes_equal_libpng(photo, shape, kind):
+    h, w = shape
+    image = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+    if kind == "noise":
+        image = np.random.default_rng(h * w).integers(0, 256, (h, w, 3), np.uint8)
+    elif kind == "flat":
+        image = np.full((h, w, 3), 200, np.uint8)
+    elif kind == "grey":
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    assert png.encode(image) == libpng(image)
+
+
+def test_bytes_equal_libpng_on_random_shapes_and_views():
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = (int(v) for v in rng.integers(1, 160, 2))
+        image = rng.integers(0, 256, (h, w, 3) if rng.random() < 0.5 else (h, w), np.uint8)
+        if rng.random() < 0.5:
+            image = cv2.GaussianBlur(image, (0, 0), 2.0)
+        view = np.pad(image, [(3, 3), (2, 2)] + [(0, 0)] * (image.ndim - 2))[3:-3, 2:-2]  # not contiguous
+        assert png.encode(view) == libpng(image)
+
+
+def test_window_header_as_libpng_writes_it():
+    assert [png.window_bits(n) for n in (1, 250, 251, 16384 - 262, 16384, 16385, 10**6)] == [9, 9, 10, 14, 15, 15, 15]
+    stream = bytes([0x78, 0x01]) + b"rest"
+    assert png.smallest_window_header(stream, 40)[:2] == bytes([0x08, 0x1D])  # 256-byte window, check bits
+    assert png.smallest_window_header(stream, 5920)[:2] == bytes([0x58, 0x09])  # 8 KiB: 37 x 53 RGB
+    assert png.smallest_window_header(stream, 20000) == stream
+
+
+# --- smoke and cardinality: valid files that decode to the input -------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 4), (200, 130), (600, 600)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_decodes_to_the_input(shape, channels):
+    image = np.random.default_rng(3).integers(0, 256, shape + ((channels,) if channels == 3 else ()), np.uint8)
+    data = png.encode(image)
+    with Image.open(io.BytesIO(data)) as im:
+        im.verify()
+    with Image.open(io.BytesIO(data)) as im:
+        assert np.array_equal(np.asarray(im), image)
+    kinds = [kind for kind, _ in chunks(data)]
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and set(kinds[1:-1]) == {b"IDAT"}
+    assert all(size == png.IDAT_BYTES for kind, size in chunks(data)[1:-2])
+
+
+def test_grey_hxwx1_is_grey():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)
+    assert png.encode(image) == png.encode(image[:, :, 0])
+
+
+# --- exceptions ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("image", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 4), np.uint8),
+                                   np.zeros((0, 4, 3), np.uint8), np.zeros((4, 4, 2), np.uint8)])
+def test_refuses_what_it_cannot_encode(image):
+    with pytest.raises(ValueError, match="cannot encode"):
+        png.encode(image)
