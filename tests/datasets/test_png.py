@@ -1,5 +1,6 @@
 """The PNG writer: the same bytes as libpng (OpenCV) at oldphoto's settings, and valid PNGs."""
 
+import hashlib
 import io
 import struct
 
@@ -72,6 +73,19 @@ def test_window_header_as_libpng_writes_it():
     assert png.smallest_window_header(stream, 40)[:2] == bytes([0x08, 0x1D])  # 256-byte window, check bits
     assert png.smallest_window_header(stream, 5920)[:2] == bytes([0x58, 0x09])  # 8 KiB: 37 x 53 RGB
     assert png.smallest_window_header(stream, 20000) == stream
+
+
+def test_bytes_are_pinned():
+    """The bytes themselves, whatever OpenCV does: a zlib-ng release that coded differently would
+    change every dataset file, so it must show here first."""
+    rng = np.random.default_rng(2026)
+    images = {"rgb": rng.integers(0, 256, (61, 47, 3), np.uint8),
+              "grey": np.add.outer(np.arange(300), np.arange(220)).astype(np.uint8) // 3,
+              "row": rng.integers(0, 256, (1, 90, 3), np.uint8)}
+    digests = {name: hashlib.sha256(png.encode(image)).hexdigest() for name, image in images.items()}
+    assert digests == {"rgb": "f25d33c9b4047854376a8cfedbca521abc3278dab70aa500245c02651578ab58",
+                       "grey": "9d5bf340e8227148c5ae08c4b9a08398248a15705424fd09d099402bbec12042",
+                       "row": "90a0c49f9e1548cc9feb77476ed8b882c659676b299eebddfaac4ee87a77c14b"}
 
 
 # --- smoke and cardinality: valid files that decode to the input -------------------------------------
