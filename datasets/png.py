@@ -19,6 +19,7 @@ from zlib_ng import zlib_ng
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IDAT_BYTES = 8192  # libpng's default compression buffer: one IDAT chunk per full buffer
 SMALL_DATA = 16384  # filtered image bytes up to which libpng shrinks the deflate window
+BAND_BYTES = 1 << 20  # filtered bytes per band handed to deflate (the stream is the same for any band size)
 COLOUR_TYPES = {1: 0, 3: 2}  # channels -> PNG colour type (grey, RGB), 8 bits per sample
 FILTER_NONE, FILTER_UP = 0, 2
 
@@ -39,49 +40,61 @@ def window_bits(size: int) -> int:
     return bits
 
 
-def smallest_window_header(stream: bytes, size: int) -> bytes:
-    """``stream`` (a zlib stream of ``size`` bytes of data) with the window size in its header
-    lowered to the smallest that holds the data, as libpng rewrites it for small images (the
-    check bits recomputed); larger data is left as it is."""
-    cmf = stream[0]
+def small_data_header(header: bytes, size: int) -> bytes:
+    """The two zlib header bytes of a stream of ``size`` bytes of data, with the window size
+    lowered to the smallest that holds the data, as libpng rewrites them for small images (the
+    check bits recomputed); for larger data ``header`` as it is."""
+    cmf = header[0]
     cinfo = cmf >> 4
     half = 1 << (cinfo + 7)
     if size > SMALL_DATA or size > half:
-        return stream
+        return header
     while True:
         half >>= 1
         cinfo -= 1
         if cinfo == 0 or size > half:
             break
     cmf = (cmf & 0x0F) | (cinfo << 4)
-    flags = stream[1] & 0xE0
+    flags = header[1] & 0xE0
     flags += 0x1F - ((cmf << 8) + flags) % 0x1F
-    return bytes([cmf, flags]) + stream[2:]
+    return bytes([cmf, flags])
 
 
-def filtered_rows(image: np.ndarray) -> np.ndarray:
-    """The scanlines of a uint8 HxW or HxWxC ``image`` as PNG encodes them: each row led by its
-    filter byte and 'up'-filtered (the difference from the row above, modulo 256; the first row
-    has none above it, so it stays as it is)."""
-    height = image.shape[0]
-    rows = image.reshape(height, -1)
-    out = np.empty((height, rows.shape[1] + 1), np.uint8)
-    out[:, 0] = FILTER_UP if height > 1 else FILTER_NONE
-    out[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
+def filtered_rows(rows: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Scanlines ``start`` to ``stop`` of ``rows`` (uint8, one image row per array row) as PNG encodes
+    them: each led by its filter byte and 'up'-filtered (the difference from the row above, modulo
+    256; row 0 has none above it, so it stays as it is; a one-row image is not filtered)."""
+    out = np.empty((stop - start, rows.shape[1] + 1), np.uint8)
+    out[:, 0] = FILTER_UP if len(rows) > 1 else FILTER_NONE
+    if start == 0:
+        out[0, 1:] = rows[0]
+    else:
+        np.subtract(rows[start], rows[start - 1], out=out[0, 1:])
+    np.subtract(rows[start + 1:stop], rows[start:stop - 1], out=out[1:, 1:])
     return out
 
 
 def encode(image: np.ndarray) -> bytes:
     """PNG bytes of a uint8 HxW (grey) or HxWx3 (RGB) ``image``, equal to libpng's at the settings
-    of the module docstring."""
+    of the module docstring. Rows are filtered and deflated in bands of about ``BAND_BYTES``, so
+    no filtered copy of a large image is made."""
     channels = 1 if image.ndim == 2 else image.shape[2]
     if image.dtype != np.uint8 or channels not in COLOUR_TYPES or 0 in image.shape[:2]:
         raise ValueError(f"cannot encode a {image.dtype} {image.shape} array as PNG")
     height, width = image.shape[:2]
-    rows = filtered_rows(image)
-    deflate = zlib_ng.compressobj(1, zlib_ng.DEFLATED, window_bits(rows.size), 8, zlib_ng.Z_HUFFMAN_ONLY)
-    stream = smallest_window_header(deflate.compress(rows) + deflate.flush(), rows.size)
+    rows = image.reshape(height, -1)
+    size = height * (rows.shape[1] + 1)
+    deflate = zlib_ng.compressobj(1, zlib_ng.DEFLATED, window_bits(size), 8, zlib_ng.Z_HUFFMAN_ONLY)
+    step = max(1, BAND_BYTES // (rows.shape[1] + 1))
+    stream = bytearray()
+    for start in range(0, height, step):
+        stream += deflate.compress(filtered_rows(rows, start, min(start + step, height)))
+    stream += deflate.flush()
+    stream[:2] = small_data_header(stream[:2], size)
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPES[channels], 0, 0, 0)
-    idat = [_chunk(b"IDAT", stream[i:i + IDAT_BYTES]) for i in range(0, len(stream), IDAT_BYTES)]
-    return b"".join([SIGNATURE, _chunk(b"IHDR", header), *idat, _chunk(b"IEND", b"")])
+    out = bytearray(SIGNATURE + _chunk(b"IHDR", header))
+    for i in range(0, len(stream), IDAT_BYTES):
+        out += _chunk(b"IDAT", stream[i:i + IDAT_BYTES])
+    del stream
+    out += _chunk(b"IEND", b"")
+    return bytes(out)

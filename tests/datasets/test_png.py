@@ -70,9 +70,16 @@ def test_bytes_equal_libpng_on_random_shapes_and_views():
 def test_window_header_as_libpng_writes_it():
     assert [png.window_bits(n) for n in (1, 250, 251, 16384 - 262, 16384, 16385, 10**6)] == [9, 9, 10, 14, 15, 15, 15]
     stream = bytes([0x78, 0x01]) + b"rest"
-    assert png.smallest_window_header(stream, 40)[:2] == bytes([0x08, 0x1D])  # 256-byte window, check bits
-    assert png.smallest_window_header(stream, 5920)[:2] == bytes([0x58, 0x09])  # 8 KiB: 37 x 53 RGB
-    assert png.smallest_window_header(stream, 20000) == stream
+    assert png.small_data_header(stream[:2], 40) == bytes([0x08, 0x1D])  # 256-byte window, check bits
+    assert png.small_data_header(stream[:2], 5920) == bytes([0x58, 0x09])  # 8 KiB: 37 x 53 RGB
+    assert png.small_data_header(stream[:2], 20000) == stream[:2]
+
+
+@pytest.mark.parametrize("band", [1, 813, 2000])
+def test_bands_of_any_size_give_the_same_bytes(monkeypatch, photo, band):
+    image = cv2.resize(photo, (90, 41), interpolation=cv2.INTER_AREA)
+    monkeypatch.setattr(png, "BAND_BYTES", band)  # 1, 3 and 7 rows of 271 bytes per band
+    assert png.encode(image) == libpng(image)
 
 
 def test_bytes_are_pinned():
