@@ -128,13 +128,7 @@ def read_rgb(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS,
 def encode_png(image: np.ndarray, stored: bool = False) -> bytes:
     """PNG bytes of a uint8 RGB HxWx3 or grey HxW array: :func:`.png.encode`, or with ``stored``
     OpenCV at ``PNG_STORED_PARAMS``."""
-    if not stored:
-        return png.encode(image)
-    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
-    ok, buf = cv2.imencode(".png", src, PNG_STORED_PARAMS)
-    if not ok:
-        raise ValueError(f"cannot encode a {image.dtype} {image.shape} array as PNG")
-    return buf.tobytes()
+    return png.encode_with_opencv(image, PNG_STORED_PARAMS) if stored else png.encode(image)
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> None:

@@ -5,7 +5,8 @@ filter, as libpng does), deflated with zlib level 1, Huffman-only coding, memory
 window libpng picks for the data size, and the stream cut into 8 KiB IDAT chunks; no chunks but
 IHDR, IDAT and IEND. libpng (inside OpenCV) spends nearly all its time in zlib's literal coder;
 zlib-ng's is about 2x faster and writes the same stream. ``tests/datasets/test_png.py`` checks the
-files against OpenCV's, bit for bit, over shapes from 1 x 1 to multi-chunk images.
+files against OpenCV's (:func:`encode_with_opencv`), bit for bit, over shapes from
+1 x 1 to multi-chunk images; ``oldphoto bench synthesize`` times the two on degraded samples.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import struct
 import zlib
 
+import cv2
 import numpy as np
 from zlib_ng import zlib_ng
 
@@ -22,6 +24,8 @@ SMALL_DATA = 16384  # filtered image bytes up to which libpng shrinks the deflat
 BAND_BYTES = 1 << 20  # filtered bytes per band handed to deflate (the stream is the same for any band size)
 COLOUR_TYPES = {1: 0, 3: 2}  # channels -> PNG colour type (grey, RGB), 8 bits per sample
 FILTER_NONE, FILTER_UP = 0, 2
+OPENCV_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
+                 cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]  # the same settings for cv2.imencode
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -98,3 +102,14 @@ def encode(image: np.ndarray) -> bytes:
     del stream
     out += _chunk(b"IEND", b"")
     return bytes(out)
+
+
+def encode_with_opencv(image: np.ndarray, params: list[int] = OPENCV_PARAMS) -> bytes:
+    """PNG bytes of a uint8 RGB HxWx3 or grey HxW ``image`` through OpenCV's libpng at ``params``
+    (``cv2.imencode`` parameters). At the default, the same file as :func:`encode` (what oldphoto
+    wrote before it): the peer the tests and ``oldphoto bench synthesize`` check and time it against."""
+    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
+    ok, buf = cv2.imencode(".png", src, params)
+    if not ok:
+        raise ValueError(f"cannot encode a {image.dtype} {image.shape} array as PNG")
+    return buf.tobytes()

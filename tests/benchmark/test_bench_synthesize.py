@@ -34,3 +34,16 @@ def test_rounds_give_medians_with_their_range_and_fixed_costs_apart(without_dask
 def test_one_round_reports_no_range(without_dask):
     lines = list(bench.bench_synthesize(crop=32, per_image=1))
     assert "rounds" not in "".join(lines[:3])
+
+
+def test_png_writer_is_timed_against_opencv_with_the_same_bytes():
+    line = bench.png_writer_line("bopbtl-paper", 48, rounds=1)
+    assert re.fullmatch(r"  PNG writer: [\d.]+ ms per sample against [\d.]+ through OpenCV's libpng at the same "
+                        r"settings \([\d.]+x\), same bytes: yes", line), line
+
+
+def test_sample_files_are_the_three_files_of_each_photo():
+    arrays = bench.sample_files("bopbtl-code", 40)
+    assert len(arrays) % 3 == 0 and len(arrays) >= 3
+    assert all(a.shape[:2] == (40, 40) and a.dtype.name == "uint8" for a in arrays)
+    assert [a.ndim for a in arrays[:3]] == [3, 3, 2]  # degraded, clean, packed masks

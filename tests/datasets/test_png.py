@@ -13,16 +13,7 @@ from oldphoto.datasets import png
 from oldphoto.datasets.builtin import builtin_paths
 from oldphoto.datasets.imageio import read_rgb
 
-# What oldphoto wrote through OpenCV before its own writer: the reference the bytes must equal.
-LIBPNG_SETTINGS = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
-                   cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
-
-
-def libpng(image: np.ndarray) -> bytes:
-    src = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 and image.shape[2] == 3 else image
-    ok, buf = cv2.imencode(".png", src, LIBPNG_SETTINGS)
-    assert ok
-    return buf.tobytes()
+libpng = png.encode_with_opencv  # what oldphoto wrote before its own writer: the bytes png.encode must equal
 
 
 def chunks(data: bytes) -> list[tuple[bytes, int]]:
