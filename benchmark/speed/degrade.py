@@ -137,16 +137,16 @@ def _selected(subjects: dict[str, degrade.Pipeline], names: list[str] | None) ->
 def _row(name: str, size: int, rounds: list[list[float]]) -> str:
     """A report line from the rates of each round ([oldphoto] or [oldphoto, albumentations]):
     medians, and with several rounds the range of oldphoto's rate and of the ratio."""
-    ours = statistics.median(r[0] for r in rounds)
-    line = f"{name:<22}{size:>6}{ours:>11.1f}"
-    if len(rounds[0]) == 1:
-        line += f"{'-':>11}{'-':>8}"
-    else:
-        ratios = [r[0] / r[1] for r in rounds]
+    ours = [r[0] for r in rounds]
+    ratios = [r[0] / r[1] for r in rounds] if len(rounds[0]) == 2 else []
+    line = f"{name:<22}{size:>6}{statistics.median(ours):>11.1f}"
+    if ratios:
         line += f"{statistics.median(r[1] for r in rounds):>11.1f}{statistics.median(ratios):>8.2f}"
+    else:
+        line += f"{'-':>11}{'-':>8}"
     if len(rounds) > 1:
-        line += f"   rounds {min(r[0] for r in rounds):.1f}-{max(r[0] for r in rounds):.1f}"
-        if len(rounds[0]) == 2:
+        line += f"   rounds {min(ours):.1f}-{max(ours):.1f}"
+        if ratios:
             line += f", ratio {min(ratios):.2f}-{max(ratios):.2f}"
     return line
 
